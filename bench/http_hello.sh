@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Plain GET /hello throughput: herald (--threads 1) next to nginx (1 worker), same run, same body.
+#
+#   bench/http_hello.sh [HERALD_BIN]
+#
+# Both servers are pinned to SERVER_CPU and wrk to LOAD_CPU with taskset. After a warm-up, the
+# servers are measured in alternating order for ROUNDS rounds of
+#   wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency http://127.0.0.1:PORT/hello
+# and the median Requests/sec of each is compared (ratio = median herald / median nginx; the ratio of
+# each round's back-to-back pair is printed too, as it is less sensitive to drifting machine load).
+# Goal: herald/nginx >= 1.0.
+#
+# Environment: HERALD_BIN (default build/release/apps/herald/herald), DURATION (s, 10), ROUNDS (3),
+# CONNECTIONS (100), WARMUP (s, 3), SERVER_CPU (0), LOAD_CPU (1), SERVERS ("herald nginx"; set
+# SERVERS=nginx to measure the peer alone).
+# Output: human-readable lines on stderr, one JSON line on stdout. Exit 0 when every run was clean
+# (no socket errors, no non-2xx), whatever the ratio; 2 on setup errors; 5 when a run was not clean.
+set -euo pipefail
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+
+HERALD=$(resolve_herald_bin "${1:-}")
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+CONNECTIONS=${CONNECTIONS:-100}
+WARMUP=${WARMUP:-3}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+SERVERS=${SERVERS:-herald nginx}
+[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 1 && $DURATION -le 600 ]] || die "DURATION must be 1..600 seconds"
+[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 20 ]] || die "ROUNDS must be 1..20"
+[[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a number of seconds"
+
+read -r -a servers <<<"$SERVERS"
+want() { [[ " ${servers[*]} " == *" $1 "* ]]; }
+want herald || want nginx || die "SERVERS must name herald and/or nginx"
+if want herald; then
+    [[ -x $HERALD ]] || die "no herald binary at $HERALD (build with: cmake --preset release && cmake --build --preset release; or SERVERS=nginx)"
+fi
+ensure_wrk
+want nginx && ensure_nginx
+command -v taskset >/dev/null || die "taskset (util-linux) is required"
+
+WORK=$(mktemp -d /tmp/herald-bench-hello.XXXXXX)
+NGINX_PID="" HERALD_PID=""
+cleanup() {
+    stop_pid "$HERALD_PID"
+    stop_pid "$NGINX_PID"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+declare -A PORT
+if want nginx; then
+    PORT[nginx]=$(free_port) || die "no free port"
+    start_nginx "$WORK" "${PORT[nginx]}" "$SERVER_CPU"
+    log "nginx  $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //'): pid $NGINX_PID (worker $NGINX_WORKER_PID), 127.0.0.1:${PORT[nginx]}, CPU $SERVER_CPU"
+fi
+if want herald; then
+    PORT[herald]=$(free_port) || die "no free port"
+    [[ ${PORT[herald]} != "${PORT[nginx]:-}" ]] || PORT[herald]=$(free_port)
+    start_herald "$HERALD" "$WORK" "${PORT[herald]}" "$SERVER_CPU"
+    log "herald $HERALD: pid $HERALD_PID, 127.0.0.1:${PORT[herald]}, CPU $SERVER_CPU"
+fi
+log "wrk -t1 -c$CONNECTIONS -d${DURATION}s on CPU $LOAD_CPU; $ROUNDS rounds; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# run_wrk NAME SECONDS -> prints "rps p50_ms p99_ms errors non2xx" (errors: socket errors summed)
+run_wrk() {
+    local name=$1 secs=$2 out
+    out=$(timeout $((secs + 30)) taskset -c "$LOAD_CPU" \
+        wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency "http://127.0.0.1:${PORT[$name]}/hello" 2>&1) ||
+        { log "$out"; die "wrk against $name failed"; }
+    printf '%s\n' "$out" >>"$WORK/wrk-$name.txt"
+    printf '%s\n' "$out" | awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /^Requests\/sec:/ { rps = $2 }
+        /^ +50%/ { p50 = ms($2) }
+        /^ +99%/ { p99 = ms($2) }
+        /Socket errors:/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx responses:/ { bad = $5 }
+        END { printf "%s %.3f %.3f %d %d\n", (rps == "" ? "0" : rps), p50, p99, err, bad }'
+}
+
+for s in "${servers[@]}"; do
+    if ((WARMUP > 0)); then
+        log "warm-up $s (${WARMUP}s)"
+        run_wrk "$s" "$WARMUP" >/dev/null
+    fi
+done
+
+declare -A RPS LAST
+ROUND_RATIOS=()
+clean=1
+for ((r = 1; r <= ROUNDS; r++)); do
+    order=("${servers[@]}")
+    if ((r % 2 == 0)) && ((${#servers[@]} == 2)); then order=("${servers[1]}" "${servers[0]}"); fi
+    for s in "${order[@]}"; do
+        read -r rps p50 p99 err bad < <(run_wrk "$s" "$DURATION")
+        RPS[$s]+="$rps "
+        note=""
+        if ((err > 0 || bad > 0)); then note="  (NOT CLEAN: $err socket errors, $bad non-2xx)"; clean=0; fi
+        log "$(printf 'round %d  %-6s %12.2f req/s   p50 %7.3f ms   p99 %7.3f ms   load %s%s' "$r" "$s" "$rps" "$p50" "$p99" "$(cut -d' ' -f1 /proc/loadavg)" "$note")"
+        LAST[$s]=$rps
+    done
+    if want herald && want nginx; then
+        rr=$(awk -v h="${LAST[herald]}" -v n="${LAST[nginx]}" 'BEGIN { printf "%.3f", (n > 0 ? h / n : 0) }')
+        ROUND_RATIOS+=("$rr")
+        log "round $r  herald/nginx $rr"
+    fi
+done
+
+json="{\"benchmark\":\"http_hello\",\"connections\":$CONNECTIONS,\"duration_s\":$DURATION,\"rounds\":$ROUNDS"
+json+=",\"server_cpu\":$SERVER_CPU,\"load_cpu\":$LOAD_CPU"
+declare -A MED
+for s in herald nginx; do
+    if want "$s"; then
+        # shellcheck disable=SC2086
+        MED[$s]=$(median ${RPS[$s]})
+        # shellcheck disable=SC2086
+        runs=$(printf '%s,' ${RPS[$s]})
+        json+=",\"${s}_rps\":[${runs%,}],\"${s}_median_rps\":${MED[$s]}"
+        log "$(printf 'median %-6s %12.2f req/s' "$s" "${MED[$s]}")"
+    else
+        json+=",\"${s}_rps\":null,\"${s}_median_rps\":null"
+    fi
+done
+ratio=null pass=null
+if want herald && want nginx; then
+    ratio=$(awk -v h="${MED[herald]}" -v n="${MED[nginx]}" 'BEGIN { printf "%.3f", (n > 0 ? h / n : 0) }')
+    pass=$(awk -v r="$ratio" 'BEGIN { print (r >= 1.0 ? "true" : "false") }')
+    log "ratio herald/nginx: $ratio (goal >= 1.0: $([[ $pass == true ]] && echo met || echo NOT met)); per round: ${ROUND_RATIOS[*]}"
+fi
+rounds_json=null
+if ((${#ROUND_RATIOS[@]} > 0)); then rounds_json="[$(IFS=,; printf '%s' "${ROUND_RATIOS[*]}")]"; fi
+json+=",\"round_ratios\":$rounds_json,\"ratio\":$ratio,\"goal\":1.0,\"pass\":$pass,\"clean\":$([[ $clean == 1 ]] && echo true || echo false)"
+json+=",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+printf '%s\n' "$json"
+((clean)) || exit 5

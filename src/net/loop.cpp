@@ -1,0 +1,134 @@
+#include "net/loop.hpp"
+
+#include <asio/post.hpp>
+
+#include "http/connection.hpp"
+#include "log.hpp"
+#include "server_impl.hpp"
+
+namespace herald::net {
+namespace {
+// After EMFILE and friends, wait this long before accepting again: the condition lasts until
+// some connection closes, and retrying at once would spin the loop.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+bool is_resource_exhaustion(std::error_code ec) {
+    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+           ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+}
+}  // namespace
+
+Loop::Loop(Server::Impl& server, unsigned index)
+    : deadlines(context_),
+      parser(server.parser_limits),
+      server_(server),
+      index_(index),
+      read_buffer_(new char[read_buffer_size]) {}
+
+Loop::~Loop() {
+    // Unlink every connection first: their objects may outlive this loop's members inside
+    // handlers that the io_context destroys last.
+    while (first_) first_->close();
+    close_acceptors();
+}
+
+void Loop::add(http::Connection& c) noexcept {
+    c.prev_in_loop = nullptr;
+    c.next_in_loop = first_;
+    if (first_) first_->prev_in_loop = &c;
+    first_ = &c;
+    c.in_loop = true;
+    connections_open.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Loop::remove(http::Connection& c) noexcept {
+    if (!c.in_loop) return;
+    c.in_loop = false;
+    (c.prev_in_loop ? c.prev_in_loop->next_in_loop : first_) = c.next_in_loop;
+    if (c.next_in_loop) c.next_in_loop->prev_in_loop = c.prev_in_loop;
+    c.prev_in_loop = c.next_in_loop = nullptr;
+    connections_open.fetch_sub(1, std::memory_order_relaxed);
+    if (draining_) finish_if_drained();
+}
+
+void Loop::add_acceptor(std::unique_ptr<asio::ip::tcp::acceptor> acceptor) {
+    acceptors_.push_back(std::move(acceptor));
+}
+
+void Loop::close_acceptors() noexcept {
+    std::error_code ec;
+    for (auto& a : acceptors_) a->close(ec);
+}
+
+void Loop::start() {
+    work_.emplace(asio::make_work_guard(context_));
+    for (auto& a : acceptors_) asio::post(context_, [this, acc = a.get()] { accept(*acc); });
+}
+
+void Loop::accept(asio::ip::tcp::acceptor& acceptor) {
+    if (draining_) return;
+    // With a single acceptor (no SO_REUSEPORT), connections are dealt round-robin to every loop;
+    // the accepted socket is created on its target loop's context.
+    auto& loops = server_.loops;
+    Loop& target = server_.options.reuse_port ? *this : *loops[next_target_++ % loops.size()];
+    acceptor.async_accept(target.context(), [this, &acceptor, &target](std::error_code ec, asio::ip::tcp::socket s) {
+        if (ec) {
+            on_accept_error(acceptor, ec);
+            return;
+        }
+        if (&target == this)
+            http::Connection::start(*this, std::move(s));
+        else
+            asio::post(target.context(), [&target, sock = std::move(s)]() mutable {
+                http::Connection::start(target, std::move(sock));
+            });
+        accept(acceptor);
+    });
+}
+
+void Loop::on_accept_error(asio::ip::tcp::acceptor& acceptor, std::error_code ec) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (is_resource_exhaustion(ec)) {
+        log().warn("accept failed: {}; pausing accepts for {} ms, open connections keep being served",
+                   ec.message(), kAcceptBackoff.count());
+        auto timer = std::make_shared<asio::steady_timer>(context_, kAcceptBackoff);
+        timer->async_wait([this, &acceptor, timer](std::error_code wait_ec) {
+            if (!wait_ec && acceptor.is_open()) accept(acceptor);
+        });
+        return;
+    }
+    log().debug("accept failed: {}; continuing", ec.message());
+    accept(acceptor);
+}
+
+void Loop::drain(Clock::time_point deadline) {
+    if (draining_) return;
+    draining_ = true;
+    close_acceptors();
+    for (http::Connection* c = first_; c;) {
+        http::Connection* next = c->next_in_loop;
+        c->drain();
+        c = next;
+    }
+    if (connections() == 0) {
+        finish_if_drained();
+        return;
+    }
+    drain_timer_ = std::make_unique<asio::steady_timer>(context_, deadline);
+    drain_timer_->async_wait([this](std::error_code ec) {
+        if (ec) return;
+        log().warn("shutdown deadline reached: closing {} connection(s)", connections());
+        while (first_) first_->close();
+    });
+}
+
+void Loop::finish_if_drained() {
+    if (connections() != 0) return;
+    if (drain_timer_) drain_timer_->cancel();
+    deadlines.shutdown();
+    work_.reset();
+    // Handlers that outlived their connections (timers in user code) must not hold the stop hostage.
+    context_.stop();
+}
+
+}  // namespace herald::net

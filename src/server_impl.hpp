@@ -1,0 +1,36 @@
+#pragma once
+// Server internals shared by the server, its loops and connections.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <herald/server.hpp>
+
+#include "net/loop.hpp"
+
+namespace herald {
+
+struct Server::Impl {
+    Impl(ServerOptions options, Router router);
+
+    ServerOptions options;
+    Router router;
+    http::ParserLimits parser_limits;
+    std::vector<std::unique_ptr<net::Loop>> loops;
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+
+    std::vector<std::thread> threads;
+    std::atomic<bool> running{false};
+    std::atomic<bool> stopping{false};
+    std::atomic<unsigned> loops_running{0};
+    std::mutex mutex;                 // guards `stopped` for wait()
+    std::condition_variable stopped_cv;
+    bool stopped = false;
+    bool background = false;          // start()ed rather than run()
+    bool joined = false;              // wait() has taken the background threads
+};
+
+}  // namespace herald
