@@ -259,13 +259,6 @@ ParseError apply_fields(RequestHead& head) noexcept {
     return ok;
 }
 
-// True when a line that must end (LF included) before `window_end` can no longer do so: the window is
-// full, or only its last byte is left and the byte before it is not the CR that LF would complete.
-bool overruns(std::string_view data, std::size_t window_end) noexcept {
-    if (data.size() >= window_end) return true;
-    return data.size() + 1 == window_end && data.back() != '\r';
-}
-
 // One CRLF-terminated line searched for incrementally, never past its limit.
 struct LineScan {
     enum class Kind : std::uint8_t { found, incomplete, too_long, bare_lf } kind;
@@ -284,7 +277,8 @@ LineScan scan_line(std::string_view in, std::size_t start, std::size_t max_conte
     const void* lf = from < end ? std::memchr(in.data() + from, '\n', end - from) : nullptr;
     if (lf == nullptr) {
         scanned = end - start;
-        return {overruns(in, window_end) ? LineScan::Kind::too_long : LineScan::Kind::incomplete, {}, 0};
+        // Too long only once the whole window is there: the verdict must not depend on how input was split.
+        return {in.size() >= window_end ? LineScan::Kind::too_long : LineScan::Kind::incomplete, {}, 0};
     }
     scanned = 0;
     const auto lf_pos = static_cast<std::size_t>(static_cast<const char*>(lf) - in.data());
@@ -406,7 +400,8 @@ ParseStatus RequestParser::parse(std::string_view data) {
         const void* lf = scanned_ < end ? std::memchr(base + scanned_, '\n', end - scanned_) : nullptr;
         if (lf == nullptr) {
             scanned_ = std::max(scanned_, end);
-            if (!overruns(data, window_end)) return ParseStatus::incomplete;
+            // Judged only on a full window, so every split of the same bytes gives the same verdict.
+            if (data.size() < window_end) return ParseStatus::incomplete;
             return in_request_line ? fail(414, "request line too long") : fail(431, "request header fields too large");
         }
 

@@ -51,7 +51,6 @@ public:
     UniqueFd& operator=(const UniqueFd&) = delete;
     ~UniqueFd() { reset(); }
 
-    int get() const noexcept { return fd_; }
     const int& ref() const noexcept { return fd_; }
     void reset() noexcept {
         // close() is not retried on EINTR: on Linux the descriptor is released either way.

@@ -232,7 +232,7 @@ TEST(ChunkedDecoder, SizeLineLimit) {
     EXPECT_EQ(decode_once("5;aaaaaaaaaaaaaaaaaaa", limits).error_status, 400);
     EXPECT_EQ(decode_once("5;abc=de\r", limits).status, ParseStatus::incomplete);
     EXPECT_EQ(decode_once("5;abc=de", limits).status, ParseStatus::incomplete);
-    EXPECT_EQ(decode_once("5;abc=def", limits).status, ParseStatus::error);
+    EXPECT_EQ(decode_once("5;abc=defg", limits).status, ParseStatus::error);
 }
 
 TEST(ChunkedDecoder, PartialLinesAreLeftUnconsumed) {

@@ -110,7 +110,9 @@ protected:
         return handler.call_sync(req);
     }
 
-    Response get(std::string_view raw, HeaderList headers = {}) const { return call(handler_, raw, std::move(headers)); }
+    Response get(std::string_view raw, HeaderList headers = {}) const {
+        return call(handler_, raw, std::move(headers));
+    }
 
     // Calls serve_file directly with an already-decoded relative path.
     Response serve(std::string_view relative, HeaderList headers = {}, Method method = Method::get,

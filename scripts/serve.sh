@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds a release and runs `herald serve` on http://localhost:8080.
+# Extra arguments go to `herald serve` (e.g. --port 9000 --threads 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh build
+cmake --preset release >/dev/null
+cmake --build --preset release --target herald_cli
+exec build/release/apps/herald/herald serve --port 8080 "$@"
