@@ -24,10 +24,10 @@ constexpr std::size_t sat_add(std::size_t a, std::size_t b) noexcept {
 // tchar (RFC 9110 §5.6.2): the bytes allowed in methods, field names and transfer-coding names.
 constexpr std::array<bool, 256> make_tchar_table() noexcept {
     std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
+    for (std::size_t c = '0'; c <= '9'; ++c) t[c] = true;
+    for (std::size_t c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (std::size_t c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
     return t;
 }
 constexpr auto tchar_table = make_tchar_table();
@@ -388,8 +388,10 @@ ParseStatus RequestParser::parse(std::string_view data) {
     if (head_size_ != 0) return ParseStatus::complete;
     if (scanned_ > data.size()) reset();  // not the growing prefix we were promised: start over
 
-    // Only line ends are found here (memchr, O(new bytes) per call); the lines themselves are
-    // validated once, when the whole head is present, because the buffer may move until then.
+    // Only line ends are found here (memchr, O(new bytes) per call), plus the request line, which is
+    // checked as soon as it is complete so that garbage (TLS on a plain port, HTTP/2 prior knowledge)
+    // is turned away at once. Field lines are validated once, when the whole head is present: views
+    // cannot be kept before that because the caller's buffer may move between calls.
     const char* base = data.data();
     while (true) {
         const bool in_request_line = request_line_end_ == 0;
@@ -414,11 +416,15 @@ ParseStatus RequestParser::parse(std::string_view data) {
             if (empty_line) {
                 if (++leading_empty_lines_ > max_leading_empty_lines) return fail(400, "empty lines before request line");
             } else {
+                const ParseError e = parse_request_line(data.substr(line_start_, lf_pos - 1 - line_start_), head_);
+                if (e.status != 0) return fail(e.status, e.reason);
                 request_line_start_ = line_start_;
                 request_line_end_ = scanned_;
             }
         } else if (empty_line) {
             head_size_ = scanned_;
+            // Only grows past the constructor's reservation for limits above max_reserved_fields.
+            if (fields_.capacity() < field_lines_) fields_.reserve(field_lines_);
             return parse_complete_head(data.substr(0, head_size_));
         } else if (++field_lines_ > limits_.max_header_count) {
             return fail(431, "too many header fields");
@@ -428,10 +434,11 @@ ParseStatus RequestParser::parse(std::string_view data) {
 }
 
 ParseStatus RequestParser::parse_complete_head(std::string_view head) noexcept {
-    head_ = RequestHead{};
-    const std::string_view request_line =
-        head.substr(request_line_start_, request_line_end_ - 2 - request_line_start_);
-    if (const ParseError e = parse_request_line(request_line, head_); e.status != 0) return fail(e.status, e.reason);
+    // The request line was validated when it arrived; only its views must be re-pointed at this buffer
+    // (their sizes are still right, their data pointers may be stale).
+    const std::size_t method_size = head_.method_name.size();
+    head_.method_name = head.substr(request_line_start_, method_size);
+    head_.target = head.substr(request_line_start_ + method_size + 1, head_.target.size());
 
     // Every line here is known to end in CRLF: the scan checked each LF.
     fields_.clear();

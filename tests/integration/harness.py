@@ -139,7 +139,7 @@ class ServerProcess:
                 time.sleep(0.05)
         raise AssertionError("server did not accept on %s:%d within %.0fs" % (host, port, timeout))
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 
@@ -154,7 +154,7 @@ class ServerProcess:
         """Graceful stop; kills when it does not exit in time. Returns the exit code (or None if killed)."""
         if self.proc.poll() is not None:
             return self.proc.returncode
-        self.signal(sig)
+        self.send_signal(sig)
         rc = self.wait(timeout)
         if rc is None:
             self.kill()
@@ -164,6 +164,11 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+    def stdout_lines_after_exit(self, timeout=5):
+        """Every stdout line, once the reader thread has seen EOF (call after the process exited)."""
+        self._reader.join(timeout)
+        return list(self.stdout_lines)
 
     def stderr(self):
         self._stderr_file.seek(0)
@@ -460,14 +465,18 @@ class CurlResult:
 
 
 def curl(*args, timeout=30):
-    """Runs curl with args (URLs included). The head(s) go to a file, the body to another."""
+    """Runs curl with args (URLs included). Heads go to a file; the bodies of every URL, concatenated,
+    are the result's body (curl's stdout)."""
     with tempfile.TemporaryDirectory() as d:
-        hfile, bfile = os.path.join(d, "h"), os.path.join(d, "b")
-        argv = [CURL, "-sS", "--noproxy", "*", "--max-time", str(timeout), "-D", hfile, "-o", bfile] + list(args)
+        hfile = os.path.join(d, "h")
+        argv = [CURL, "-sS", "--noproxy", "*", "--max-time", str(timeout), "-D", hfile] + list(args)
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=timeout + 10, env=_no_proxy_env())
-        raw = open(hfile, "rb").read().decode("latin-1") if os.path.exists(hfile) else ""
-        body = open(bfile, "rb").read() if os.path.exists(bfile) else b""
+        raw = ""
+        if os.path.exists(hfile):
+            with open(hfile, "rb") as f:
+                raw = f.read().decode("latin-1")
+        body = p.stdout
     blocks = []
     for block in raw.split("\r\n\r\n"):
         lines = [l for l in block.split("\r\n") if l]

@@ -1,0 +1,206 @@
+#pragma once
+// Pure WebSocket framing (RFC 6455 §5): header parsing and serialization, fragmentation rules and
+// masking. No I/O and no allocation: the parser reads a caller's buffer, the sequencer keeps a few
+// counters, and headers are written into a 14-byte value that can be gathered with the payload.
+//
+// A session's read loop, in outline:
+//
+//     auto r = parse_frame_header(buffer, {.role = Role::server, .max_payload_bytes = limit});
+//     if (r.status == ParseStatus::incomplete) -> read more
+//     if (r.status == ParseStatus::error)      -> close with r.error.code
+//     if (auto e = sequencer.on_header(r.header)) -> close with e->code
+//     for each piece of the payload as it arrives (skipping r.header_size bytes of header):
+//         apply_mask(piece, r.header.mask_key, bytes_of_this_payload_so_far);
+//         control frame: keep the piece for the ping/pong/close handler (at most 125 bytes);
+//         data frame: sequencer.on_payload(piece), then append the piece to the message buffer
+//     if (auto e = sequencer.on_frame_end()) -> close with e->code
+//     if (sequencer.message_complete()) -> deliver the buffer as sequencer.message_opcode()
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <herald/websocket/close_code.hpp>
+#include <herald/websocket/utf8.hpp>
+
+namespace herald::websocket {
+
+/// Frame opcodes defined by RFC 6455 §5.2. Values 3–7 and 11–15 are reserved and rejected by the parser.
+enum class Opcode : std::uint8_t {
+    continuation = 0x0,
+    text = 0x1,
+    binary = 0x2,
+    close = 0x8,
+    ping = 0x9,
+    pong = 0xA,
+};
+
+/// Control frames (close, ping, pong) have opcodes with the high bit set.
+constexpr bool is_control(Opcode op) noexcept { return (static_cast<std::uint8_t>(op) & 0x8) != 0; }
+/// True for the six opcodes RFC 6455 defines.
+constexpr bool is_known_opcode(std::uint8_t op) noexcept { return op <= 0x2 || (op >= 0x8 && op <= 0xA); }
+
+/// Which end of the connection parses: a server requires masked frames, a client unmasked ones.
+enum class Role : std::uint8_t { server, client };
+
+/// Result of an incremental parse, as in the HTTP codecs.
+enum class ParseStatus : std::uint8_t { complete, incomplete, error };
+
+/// A 4-byte masking key, in wire order.
+using MaskKey = std::array<std::uint8_t, 4>;
+
+/// Reserved header bits, as they sit in the first header byte; combine them for FrameOptions::allowed_rsv.
+inline constexpr std::uint8_t rsv1_bit = 0x40;  ///< permessage-deflate's "compressed" bit (RFC 7692)
+inline constexpr std::uint8_t rsv2_bit = 0x20;
+inline constexpr std::uint8_t rsv3_bit = 0x10;
+
+/// Largest possible frame header: 2 fixed bytes, an 8-byte length and a 4-byte masking key.
+inline constexpr std::size_t max_frame_header_size = 14;
+/// Largest payload of a control frame (§5.5).
+inline constexpr std::size_t max_control_payload = 125;
+
+/// One frame header: what parse_frame_header() produces and encode_frame_header() consumes.
+struct FrameHeader {
+    Opcode opcode = Opcode::text;
+    bool fin = true;
+    bool rsv1 = false;
+    bool rsv2 = false;
+    bool rsv3 = false;
+    bool masked = false;
+    MaskKey mask_key{};               ///< meaningful when `masked`
+    std::uint64_t payload_length = 0;
+    bool operator==(const FrameHeader&) const = default;
+};
+
+/// What the parser accepts. Crossing a limit is reported before any payload byte is looked at.
+struct FrameOptions {
+    Role role = Role::server;                     ///< server: unmasked frames → 1002; client: masked → 1002
+    std::uint64_t max_payload_bytes = 1 << 20;    ///< a frame payload larger than this → 1009
+    std::uint8_t allowed_rsv = 0;                 ///< RSV bits a negotiated extension uses; others set → 1002
+};
+
+/// Outcome of parse_frame_header().
+struct FrameParseResult {
+    ParseStatus status = ParseStatus::incomplete;
+    FrameHeader header;           ///< complete: the parsed header
+    std::size_t header_size = 0;  ///< complete: header bytes (2–14); the payload starts right after them
+    ProtocolError error;          ///< error: the close code to send and why
+};
+
+/// Parses the frame header at the start of `data`. incomplete: the header (or the bytes that decide an
+/// error) has not fully arrived; offer the same bytes plus more again. Errors are found as early as the
+/// bytes allow, checked in wire order, so the result never depends on how the input was split:
+/// 1002 for RSV bits not in allowed_rsv (or any on a control frame), reserved opcodes, fragmented or
+/// over-125-byte control frames, the wrong MASK bit for the role and 64-bit lengths with the top bit
+/// set; 1009 for a payload over max_payload_bytes. Non-minimal length encodings are accepted (§5.2).
+FrameParseResult parse_frame_header(std::span<const std::byte> data, const FrameOptions& options) noexcept;
+/// The same over characters, for buffers held as char.
+FrameParseResult parse_frame_header(std::string_view data, const FrameOptions& options) noexcept;
+
+/// Limits and checks of whole messages, applied by FrameSequencer.
+struct MessageLimits {
+    std::uint64_t max_message_bytes = 1 << 20;  ///< payload of all fragments together; over it → 1009
+    std::size_t max_fragments = 0;              ///< frames per message, 0 for no limit; over it → 1008
+    bool validate_utf8 = true;                  ///< check that text messages are UTF-8; if not → 1007
+};
+
+/// Follows the frames of one connection and enforces the rules that span frames (§5.4): a continuation
+/// needs a started message, a new message may not start inside a fragmented one, control frames may
+/// come between fragments, the message size and fragment count stay within MessageLimits, and text is
+/// valid UTF-8 even when a character is split between fragments. It never stores payload: the session
+/// appends each data frame's bytes to its one message buffer, whose size the limits bound before the
+/// bytes arrive. Each call returns the error to close with, or nothing. After an error, reset().
+class FrameSequencer {
+public:
+    explicit FrameSequencer(MessageLimits limits = {}) noexcept : limits_(limits) {}
+
+    /// Checks a parsed header against the message state; call before reading the frame's payload.
+    std::optional<ProtocolError> on_header(const FrameHeader& header) noexcept;
+    /// Checks payload bytes of the current frame, unmasked (and inflated for a compressed message), in
+    /// pieces of any size. Pieces of control frames are ignored: the session handles those payloads.
+    std::optional<ProtocolError> on_payload(std::span<const char> data) noexcept;
+    /// Marks the end of the current frame's payload. After the final frame of a message, checks that a
+    /// text message did not end inside a character, and message_complete() becomes true.
+    std::optional<ProtocolError> on_frame_end() noexcept;
+
+    /// True between on_frame_end() of a message's final frame and the next on_header().
+    bool message_complete() const noexcept { return complete_; }
+    /// True while a data message has started and its final frame has not ended.
+    bool in_message() const noexcept { return in_message_; }
+    /// Opcode (text or binary) of the current or last message.
+    Opcode message_opcode() const noexcept { return opcode_; }
+    /// RSV1 on the first frame: the message is compressed (permessage-deflate).
+    bool message_compressed() const noexcept { return compressed_; }
+    /// Payload bytes announced by the headers of the current or last message's frames.
+    std::uint64_t message_bytes() const noexcept { return declared_bytes_; }
+    /// Data frames of the current or last message.
+    std::size_t fragment_count() const noexcept { return fragments_; }
+    /// Forgets any message in progress.
+    void reset() noexcept;
+    const MessageLimits& limits() const noexcept { return limits_; }
+
+private:
+    MessageLimits limits_;
+    Utf8Validator utf8_;
+    std::uint64_t declared_bytes_ = 0;  // sum of the payload lengths of this message's frame headers
+    std::uint64_t fed_bytes_ = 0;       // bytes passed to on_payload() for this message
+    std::size_t fragments_ = 0;
+    Opcode opcode_ = Opcode::text;
+    bool in_message_ = false;
+    bool compressed_ = false;
+    bool frame_is_data_ = false;   // the current frame belongs to the message (not a control frame)
+    bool frame_is_final_ = false;  // ... and is its last frame
+    bool complete_ = false;
+};
+
+/// A serialized frame header, held inline so a session can gather-write it before the payload.
+struct FrameHeaderBytes {
+    std::array<char, max_frame_header_size> data{};
+    std::uint8_t size = 0;
+    std::string_view view() const noexcept { return {data.data(), size}; }
+};
+
+/// Serializes `header` with the shortest length encoding (and the masking key when `masked`). It does
+/// not validate: sending only legal frames (control payload ≤ 125 bytes, FIN set) is the caller's job.
+FrameHeaderBytes encode_frame_header(const FrameHeader& header) noexcept;
+/// Appends a whole frame to `out`: `header` with payload_length set to payload.size(), then the payload,
+/// masked with header.mask_key when header.masked. For control frames and tests, not the data path.
+void append_frame(std::string& out, FrameHeader header, std::string_view payload);
+/// A whole frame as a new string, as append_frame().
+std::string encode_frame(FrameHeader header, std::string_view payload);
+
+/// How a message of `message_size` bytes is sent as frames of at most `max_frame_payload` bytes: frame
+/// 0 carries the message opcode (and RSV1 when compressed), the others are continuations, the last has
+/// FIN. An empty message is one empty frame; max_frame_payload 0 means no limit. Headers are unmasked:
+/// a client sets masked and a fresh mask_key on each.
+class FragmentPlan {
+public:
+    FragmentPlan(Opcode opcode, std::uint64_t message_size, std::uint64_t max_frame_payload,
+                 bool compressed = false) noexcept;
+    /// Number of frames.
+    std::uint64_t size() const noexcept { return count_; }
+    /// The header of frame `i` (i < size()).
+    FrameHeader header(std::uint64_t i) const noexcept;
+    /// Where frame `i`'s payload starts in the message.
+    std::uint64_t offset(std::uint64_t i) const noexcept { return i * chunk_; }
+
+private:
+    std::uint64_t message_size_;
+    std::uint64_t chunk_;
+    std::uint64_t count_;
+    Opcode opcode_;
+    bool compressed_;
+};
+
+/// XORs `data` with the masking key (§5.3), 8 bytes at a time. `key_offset` is the position of data[0]
+/// in the frame's payload, so a payload can be (un)masked piece by piece as it arrives.
+void apply_mask(std::span<std::byte> data, MaskKey key, std::size_t key_offset = 0) noexcept;
+void apply_mask(std::span<char> data, MaskKey key, std::size_t key_offset = 0) noexcept;
+void apply_mask(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offset = 0) noexcept;
+/// The byte-at-a-time definition of masking, the reference apply_mask() is tested and measured against.
+void apply_mask_bytewise(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offset = 0) noexcept;
+
+}  // namespace herald::websocket

@@ -1,0 +1,281 @@
+// WebSocket framing (RFC 6455 §5): header parsing and serialization, fragmentation rules, masking.
+#include <herald/websocket/frame.hpp>
+
+#include <cstring>
+
+namespace herald::websocket {
+namespace {
+
+FrameParseResult fail(CloseCode code, std::string_view reason) noexcept {
+    FrameParseResult r;
+    r.status = ParseStatus::error;
+    r.error = ProtocolError{code, reason};
+    return r;
+}
+
+std::optional<ProtocolError> protocol_error(std::string_view reason) noexcept {
+    return ProtocolError{CloseCode::protocol_error, reason};
+}
+
+// Each field is checked once all of its bytes are there, in wire order, so the outcome is the same
+// whichever way the bytes were split across reads.
+FrameParseResult parse_header(const unsigned char* p, std::size_t n, const FrameOptions& options) noexcept {
+    if (n < 1) return {};
+    const unsigned b0 = p[0];
+    const bool fin = (b0 & 0x80) != 0;
+    const unsigned rsv = b0 & 0x70;
+    const auto raw_opcode = static_cast<std::uint8_t>(b0 & 0x0F);
+    if ((rsv & ~unsigned{options.allowed_rsv}) != 0)
+        return fail(CloseCode::protocol_error, "reserved bit set without a negotiated extension");
+    if (!is_known_opcode(raw_opcode)) return fail(CloseCode::protocol_error, "reserved opcode");
+    const auto opcode = static_cast<Opcode>(raw_opcode);
+    const bool control = is_control(opcode);
+    // No extension gives control frames a meaning for the reserved bits; RFC 7692 forbids RSV1 there.
+    if (control && rsv != 0) return fail(CloseCode::protocol_error, "reserved bit set on a control frame");
+    if (control && !fin) return fail(CloseCode::protocol_error, "fragmented control frame");
+
+    if (n < 2) return {};
+    const unsigned b1 = p[1];
+    const bool masked = (b1 & 0x80) != 0;
+    const unsigned len7 = b1 & 0x7F;
+    // §5.1: clients mask every frame, servers none, and the receiver fails the connection otherwise.
+    if (options.role == Role::server && !masked)
+        return fail(CloseCode::protocol_error, "unmasked frame from a client");
+    if (options.role == Role::client && masked)
+        return fail(CloseCode::protocol_error, "masked frame from a server");
+    if (control && len7 > max_control_payload)
+        return fail(CloseCode::protocol_error, "control frame payload over 125 bytes");
+
+    std::size_t pos = 2;
+    std::uint64_t length = len7;
+    if (len7 == 126) {
+        if (n < 4) return {};
+        length = (std::uint64_t{p[2]} << 8) | p[3];
+        pos = 4;
+    } else if (len7 == 127) {
+        if (n < 10) return {};
+        if ((p[2] & 0x80) != 0)
+            return fail(CloseCode::protocol_error, "64-bit payload length with the most significant bit set");
+        length = 0;
+        for (std::size_t i = 2; i < 10; ++i) length = (length << 8) | p[i];
+        pos = 10;
+    }
+    if (length > options.max_payload_bytes)
+        return fail(CloseCode::message_too_big, "frame payload over the size limit");
+
+    FrameParseResult r;
+    r.header.opcode = opcode;
+    r.header.fin = fin;
+    r.header.rsv1 = (rsv & rsv1_bit) != 0;
+    r.header.rsv2 = (rsv & rsv2_bit) != 0;
+    r.header.rsv3 = (rsv & rsv3_bit) != 0;
+    r.header.masked = masked;
+    r.header.payload_length = length;
+    if (masked) {
+        if (n < pos + 4) return {};
+        std::memcpy(r.header.mask_key.data(), p + pos, 4);
+        pos += 4;
+    }
+    r.status = ParseStatus::complete;
+    r.header_size = pos;
+    return r;
+}
+
+void mask_bytes(unsigned char* p, std::size_t n, MaskKey key, std::size_t key_offset) noexcept {
+    // The key rotated so that k[j] applies to p[j]; repeated twice it masks a whole 64-bit word, and
+    // since every word starts at a multiple of 8 from p, the same word fits every position.
+    std::array<unsigned char, 8> k{};
+    for (std::size_t j = 0; j < 8; ++j) k[j] = key[(key_offset + j) & 3];
+    std::uint64_t kw;
+    std::memcpy(&kw, k.data(), sizeof kw);
+
+    // memcpy makes the loads and stores legal at any alignment; compilers turn them into plain moves.
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        std::uint64_t w[4];
+        std::memcpy(w, p + i, sizeof w);
+        w[0] ^= kw;
+        w[1] ^= kw;
+        w[2] ^= kw;
+        w[3] ^= kw;
+        std::memcpy(p + i, w, sizeof w);
+    }
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, sizeof w);
+        w ^= kw;
+        std::memcpy(p + i, &w, sizeof w);
+    }
+    for (; i < n; ++i) p[i] ^= k[i & 7];
+}
+
+}  // namespace
+
+FrameParseResult parse_frame_header(std::span<const std::byte> data, const FrameOptions& options) noexcept {
+    return parse_header(reinterpret_cast<const unsigned char*>(data.data()), data.size(), options);
+}
+
+FrameParseResult parse_frame_header(std::string_view data, const FrameOptions& options) noexcept {
+    return parse_header(reinterpret_cast<const unsigned char*>(data.data()), data.size(), options);
+}
+
+// ---- FrameSequencer ----
+
+std::optional<ProtocolError> FrameSequencer::on_header(const FrameHeader& header) noexcept {
+    complete_ = false;
+    if (is_control(header.opcode)) {
+        // Control frames may interleave with a fragmented message and leave its state alone.
+        frame_is_data_ = false;
+        frame_is_final_ = false;
+        return std::nullopt;
+    }
+    if (header.opcode == Opcode::continuation) {
+        if (!in_message_) return protocol_error("continuation frame without a message to continue");
+        // RFC 7692 §6.1: only the first frame of a message carries the "compressed" bit.
+        if (header.rsv1) return protocol_error("RSV1 set on a continuation frame");
+    } else {
+        if (in_message_) return protocol_error("new data frame while a fragmented message is in progress");
+        in_message_ = true;
+        opcode_ = header.opcode;
+        compressed_ = header.rsv1;
+        declared_bytes_ = 0;
+        fed_bytes_ = 0;
+        fragments_ = 0;
+        utf8_.reset();
+    }
+    if (limits_.max_fragments != 0 && fragments_ >= limits_.max_fragments)
+        return ProtocolError{CloseCode::policy_violation, "too many fragments in one message"};
+    // Checked against the announced length, so the bytes are refused before they are read or stored.
+    if (header.payload_length > limits_.max_message_bytes - declared_bytes_)
+        return ProtocolError{CloseCode::message_too_big, "message over the size limit"};
+    declared_bytes_ += header.payload_length;
+    ++fragments_;
+    frame_is_data_ = true;
+    frame_is_final_ = header.fin;
+    return std::nullopt;
+}
+
+std::optional<ProtocolError> FrameSequencer::on_payload(std::span<const char> data) noexcept {
+    if (!frame_is_data_) return std::nullopt;
+    // For a compressed message the session passes inflated bytes, which no header announced.
+    if (data.size() > limits_.max_message_bytes - fed_bytes_)
+        return ProtocolError{CloseCode::message_too_big, "message over the size limit"};
+    fed_bytes_ += data.size();
+    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.feed(data))
+        return ProtocolError{CloseCode::invalid_payload, "text message is not valid UTF-8"};
+    return std::nullopt;
+}
+
+std::optional<ProtocolError> FrameSequencer::on_frame_end() noexcept {
+    if (!frame_is_data_ || !frame_is_final_) {
+        frame_is_data_ = false;
+        return std::nullopt;
+    }
+    frame_is_data_ = false;
+    frame_is_final_ = false;
+    in_message_ = false;
+    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.complete())
+        return ProtocolError{CloseCode::invalid_payload, "text message ends inside a UTF-8 sequence"};
+    complete_ = true;
+    return std::nullopt;
+}
+
+void FrameSequencer::reset() noexcept {
+    utf8_.reset();
+    declared_bytes_ = 0;
+    fed_bytes_ = 0;
+    fragments_ = 0;
+    opcode_ = Opcode::text;
+    in_message_ = false;
+    compressed_ = false;
+    frame_is_data_ = false;
+    frame_is_final_ = false;
+    complete_ = false;
+}
+
+// ---- serialization ----
+
+FrameHeaderBytes encode_frame_header(const FrameHeader& header) noexcept {
+    FrameHeaderBytes out;
+    auto* p = reinterpret_cast<unsigned char*>(out.data.data());
+    p[0] = static_cast<unsigned char>((header.fin ? 0x80 : 0) | (header.rsv1 ? rsv1_bit : 0) |
+                                      (header.rsv2 ? rsv2_bit : 0) | (header.rsv3 ? rsv3_bit : 0) |
+                                      (static_cast<unsigned>(header.opcode) & 0x0F));
+    const unsigned char mask_bit = header.masked ? 0x80 : 0;
+    const std::uint64_t length = header.payload_length;
+    std::size_t pos = 2;
+    if (length < 126) {
+        p[1] = static_cast<unsigned char>(mask_bit | length);
+    } else if (length <= 0xFFFF) {
+        p[1] = mask_bit | 126;
+        p[2] = static_cast<unsigned char>(length >> 8);
+        p[3] = static_cast<unsigned char>(length);
+        pos = 4;
+    } else {
+        p[1] = mask_bit | 127;
+        for (std::size_t i = 0; i < 8; ++i) p[2 + i] = static_cast<unsigned char>(length >> (56 - 8 * i));
+        pos = 10;
+    }
+    if (header.masked) {
+        std::memcpy(p + pos, header.mask_key.data(), 4);
+        pos += 4;
+    }
+    out.size = static_cast<std::uint8_t>(pos);
+    return out;
+}
+
+void append_frame(std::string& out, FrameHeader header, std::string_view payload) {
+    header.payload_length = payload.size();
+    const FrameHeaderBytes head = encode_frame_header(header);
+    const std::size_t start = out.size() + head.size;
+    out.reserve(start + payload.size());
+    out.append(head.view());
+    out.append(payload);
+    if (header.masked) apply_mask(std::span<char>(out.data() + start, payload.size()), header.mask_key);
+}
+
+std::string encode_frame(FrameHeader header, std::string_view payload) {
+    std::string out;
+    append_frame(out, header, payload);
+    return out;
+}
+
+// ---- FragmentPlan ----
+
+FragmentPlan::FragmentPlan(Opcode opcode, std::uint64_t message_size, std::uint64_t max_frame_payload,
+                           bool compressed) noexcept
+    : message_size_(message_size),
+      chunk_(max_frame_payload == 0 || max_frame_payload >= message_size ? (message_size == 0 ? 1 : message_size)
+                                                                         : max_frame_payload),
+      count_(message_size == 0 ? 1 : (message_size - 1) / chunk_ + 1),
+      opcode_(opcode),
+      compressed_(compressed) {}
+
+FrameHeader FragmentPlan::header(std::uint64_t i) const noexcept {
+    FrameHeader h;
+    h.opcode = i == 0 ? opcode_ : Opcode::continuation;
+    h.fin = i + 1 == count_;
+    h.rsv1 = i == 0 && compressed_;
+    h.payload_length = h.fin ? message_size_ - offset(i) : chunk_;
+    return h;
+}
+
+// ---- masking ----
+
+void apply_mask(std::span<std::byte> data, MaskKey key, std::size_t key_offset) noexcept {
+    mask_bytes(reinterpret_cast<unsigned char*>(data.data()), data.size(), key, key_offset);
+}
+
+void apply_mask(std::span<char> data, MaskKey key, std::size_t key_offset) noexcept {
+    mask_bytes(reinterpret_cast<unsigned char*>(data.data()), data.size(), key, key_offset);
+}
+
+void apply_mask(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offset) noexcept {
+    mask_bytes(data.data(), data.size(), key, key_offset);
+}
+
+void apply_mask_bytewise(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offset) noexcept {
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] ^= key[(key_offset + i) & 3];
+}
+
+}  // namespace herald::websocket
