@@ -65,21 +65,48 @@ if want herald; then
 fi
 log "wrk -t1 -c$CONNECTIONS -d${DURATION}s on CPU $LOAD_CPU; $ROUNDS rounds; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# run_wrk NAME SECONDS -> prints "rps p50_ms p99_ms errors non2xx" (errors: socket errors summed)
+# CPU time (clock ticks) used so far by process PID, all threads.
+proc_ticks() {
+    local st f
+    st=$(<"/proc/$1/stat") || { echo 0; return; }
+    read -r -a f <<<"${st##*) }"   # f[0] is field 3 (state): utime is field 14, stime field 15
+    echo $((f[11] + f[12]))
+}
+# Busy ticks of CPU number N from /proc/stat: user + nice + system + steal. irq/softirq are left out,
+# as loopback packet processing caused by the benchmark itself lands there.
+cpu_busy_ticks() {
+    awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $9; exit }' /proc/stat
+}
+TICKS=$(getconf CLK_TCK)
+declare -A SPID
+SPID[nginx]=${NGINX_WORKER_PID:-}
+SPID[herald]=${HERALD_PID:-}
+
+# run_wrk NAME SECONDS -> prints "rps p50_ms p99_ms errors non2xx req_per_cpu_s server_cpu% other_cpu%"
+# (errors: socket errors summed; req_per_cpu_s: requests per second of server CPU time; server_cpu%: the server's own CPU time over the run's wall time;
+#  other_cpu%: the rest of the server CPU's busy time, i.e. other processes competing for it)
 run_wrk() {
-    local name=$1 secs=$2 out
+    local name=$1 secs=$2 out t0 t1 p0 p1 c0 c1
+    t0=$(date +%s%N) p0=$(proc_ticks "${SPID[$name]}") c0=$(cpu_busy_ticks "$SERVER_CPU")
     out=$(timeout $((secs + 30)) taskset -c "$LOAD_CPU" \
         wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency "http://127.0.0.1:${PORT[$name]}/hello" 2>&1) ||
         { log "$out"; die "wrk against $name failed"; }
+    t1=$(date +%s%N) p1=$(proc_ticks "${SPID[$name]}") c1=$(cpu_busy_ticks "$SERVER_CPU")
     printf '%s\n' "$out" >>"$WORK/wrk-$name.txt"
-    printf '%s\n' "$out" | awk '
+    printf '%s\n' "$out" | awk -v wall_ns=$((t1 - t0)) -v srv=$((p1 - p0)) -v busy=$((c1 - c0)) -v hz="$TICKS" '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
         /^Requests\/sec:/ { rps = $2 }
+        / requests in / { reqs = $1 }
         /^ +50%/ { p50 = ms($2) }
         /^ +99%/ { p99 = ms($2) }
         /Socket errors:/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
         /Non-2xx or 3xx responses:/ { bad = $5 }
-        END { printf "%s %.3f %.3f %d %d\n", (rps == "" ? "0" : rps), p50, p99, err, bad }'
+        END {
+            wall = wall_ns / 1e9 * hz
+            other = busy - srv; if (other < 0) other = 0
+            printf "%s %.3f %.3f %d %d %.0f %.1f %.1f\n", (rps == "" ? "0" : rps), p50, p99, err, bad,
+                   (srv > 0 ? reqs * hz / srv : 0), 100 * srv / wall, 100 * other / wall
+        }'
 }
 
 for s in "${servers[@]}"; do
@@ -89,18 +116,23 @@ for s in "${servers[@]}"; do
     fi
 done
 
-declare -A RPS LAST
+declare -A RPS LAST SCPU OCPU RPC
 ROUND_RATIOS=()
 clean=1
 for ((r = 1; r <= ROUNDS; r++)); do
     order=("${servers[@]}")
     if ((r % 2 == 0)) && ((${#servers[@]} == 2)); then order=("${servers[1]}" "${servers[0]}"); fi
     for s in "${order[@]}"; do
-        read -r rps p50 p99 err bad < <(run_wrk "$s" "$DURATION")
+        read -r rps p50 p99 err bad rpc scpu ocpu < <(run_wrk "$s" "$DURATION")
         RPS[$s]+="$rps "
+        SCPU[$s]+="$scpu "
+        OCPU[$s]+="$ocpu "
+        RPC[$s]+="$rpc "
         note=""
         if ((err > 0 || bad > 0)); then note="  (NOT CLEAN: $err socket errors, $bad non-2xx)"; clean=0; fi
-        log "$(printf 'round %d  %-6s %12.2f req/s   p50 %7.3f ms   p99 %7.3f ms   load %s%s' "$r" "$s" "$rps" "$p50" "$p99" "$(cut -d' ' -f1 /proc/loadavg)" "$note")"
+        if awk -v o="$ocpu" 'BEGIN { exit !(o > 5) }'; then note+="  (CONTENDED: other processes used ${ocpu}% of CPU $SERVER_CPU)"; fi
+        log "$(printf 'round %d  %-6s %11.2f req/s  p50 %6.3f ms  p99 %7.3f ms  server CPU %5.1f%% (%s req/CPU-s)  others %4.1f%%%s' \
+            "$r" "$s" "$rps" "$p50" "$p99" "$scpu" "$rpc" "$ocpu" "$note")"
         LAST[$s]=$rps
     done
     if want herald && want nginx; then
@@ -112,17 +144,29 @@ done
 
 json="{\"benchmark\":\"http_hello\",\"connections\":$CONNECTIONS,\"duration_s\":$DURATION,\"rounds\":$ROUNDS"
 json+=",\"server_cpu\":$SERVER_CPU,\"load_cpu\":$LOAD_CPU"
-declare -A MED
+declare -A MED RPC_MED
 for s in herald nginx; do
     if want "$s"; then
         # shellcheck disable=SC2086
         MED[$s]=$(median ${RPS[$s]})
         # shellcheck disable=SC2086
         runs=$(printf '%s,' ${RPS[$s]})
+        # shellcheck disable=SC2086
+        scpus=$(printf '%s,' ${SCPU[$s]})
+        # shellcheck disable=SC2086
+        ocpus=$(printf '%s,' ${OCPU[$s]})
         json+=",\"${s}_rps\":[${runs%,}],\"${s}_median_rps\":${MED[$s]}"
+        json+=",\"${s}_server_cpu_pct\":[${scpus%,}],\"${s}_other_cpu_pct\":[${ocpus%,}]"
+        # shellcheck disable=SC2086
+        RPC_MED[$s]=$(median ${RPC[$s]})
+        # shellcheck disable=SC2086
+        rpcs=$(printf '%s,' ${RPC[$s]})
+        json+=",\"${s}_req_per_cpu_s\":[${rpcs%,}],\"${s}_median_req_per_cpu_s\":${RPC_MED[$s]}"
+        log "$(printf 'median %-6s %12.0f req per server CPU-second' "$s" "${RPC_MED[$s]}")"
         log "$(printf 'median %-6s %12.2f req/s' "$s" "${MED[$s]}")"
     else
-        json+=",\"${s}_rps\":null,\"${s}_median_rps\":null"
+        json+=",\"${s}_rps\":null,\"${s}_median_rps\":null,\"${s}_server_cpu_pct\":null,\"${s}_other_cpu_pct\":null"
+        json+=",\"${s}_req_per_cpu_s\":null,\"${s}_median_req_per_cpu_s\":null"
     fi
 done
 ratio=null pass=null
@@ -131,9 +175,14 @@ if want herald && want nginx; then
     pass=$(awk -v r="$ratio" 'BEGIN { print (r >= 1.0 ? "true" : "false") }')
     log "ratio herald/nginx: $ratio (goal >= 1.0: $([[ $pass == true ]] && echo met || echo NOT met)); per round: ${ROUND_RATIOS[*]}"
 fi
+cpu_ratio=null
+if want herald && want nginx; then
+    cpu_ratio=$(awk -v h="${RPC_MED[herald]}" -v n="${RPC_MED[nginx]}" 'BEGIN { printf "%.3f", (n > 0 ? h / n : 0) }')
+    log "efficiency ratio herald/nginx (requests per server CPU-second): $cpu_ratio"
+fi
 rounds_json=null
 if ((${#ROUND_RATIOS[@]} > 0)); then rounds_json="[$(IFS=,; printf '%s' "${ROUND_RATIOS[*]}")]"; fi
-json+=",\"round_ratios\":$rounds_json,\"ratio\":$ratio,\"goal\":1.0,\"pass\":$pass,\"clean\":$([[ $clean == 1 ]] && echo true || echo false)"
+json+=",\"round_ratios\":$rounds_json,\"ratio\":$ratio,\"cpu_efficiency_ratio\":$cpu_ratio,\"goal\":1.0,\"pass\":$pass,\"clean\":$([[ $clean == 1 ]] && echo true || echo false)"
 json+=",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
 printf '%s\n' "$json"
 ((clean)) || exit 5

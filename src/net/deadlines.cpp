@@ -80,12 +80,15 @@ void Deadlines::on_timer() {
     armed_for_ = Clock::time_point::max();
     auto now = Clock::now();
     // Fire one entry at a time: a callback may schedule or cancel others, including in this list.
+    // Index, not iterators: a callback scheduling a duration new to this loop (the linger after a
+    // 408) appends to lists_, which may move its elements; the lists themselves stay put.
     for (bool fired = true; fired;) {
         fired = false;
-        for (auto& list : lists_) {
-            if (list->head && list->head->when <= now) {
-                Deadline& e = *list->head;
-                list->unlink(e);
+        for (std::size_t i = 0; i < lists_.size(); ++i) {
+            DeadlineList& list = *lists_[i];
+            if (list.head && list.head->when <= now) {
+                Deadline& e = *list.head;
+                list.unlink(e);
                 e.fire(e);
                 fired = true;
             }

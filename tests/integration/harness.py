@@ -2,7 +2,7 @@
 
 - ServerProcess: starts a server binary with flags, waits for its "port N" line (or for the port to
   accept connections), stops it with a signal and reports its exit code; every process started here is
-  killed when the interpreter exits, whatever happened.
+  killed when the interpreter exits (atexit), and stays in the test's process group for ctest to kill.
 - Raw sockets: connect(), send(), read_response() with a tiny HTTP/1.1 response parser (Content-Length,
   chunked, read-until-close, HEAD and 1xx/204/304 without body), read_until_close() and wait_closed().
 - curl(): runs curl against loopback and returns status, headers and body.
@@ -86,7 +86,7 @@ class ServerProcess:
         self.stdout_lines = []
         self._stderr_file = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._stderr_file, env=env, start_new_session=True)
+                                     stderr=self._stderr_file, env=env)
         with _live_lock:
             _live_processes.append(self.proc)
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
@@ -493,5 +493,5 @@ def curl(*args, timeout=30):
 
 
 def run_tests():
-    """unittest.main() that exits non-zero on failure (and on errors, skips do not fail)."""
+    """unittest.main(): exits non-zero when a test fails or errors (skips do not fail)."""
     unittest.main(verbosity=2)

@@ -9,6 +9,7 @@ import threading
 import time
 import unittest
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Reader, connect, exchange, request, send, send_tolerant, wait_closed  # noqa: E402
@@ -165,6 +166,15 @@ class PipeliningTest(RawTestCase):
             r = reader.read_response()
             self.assertEqual((r.status, r.body), (200, b"hello there"))
 
+    def test_expect_100_continue_chunked(self):
+        with connect(self.port) as s:
+            send(s, b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+            reader = Reader(s)
+            self.assertEqual(reader.read_response(skip_interim=False).status, 100)
+            send(s, b"4\r\nwxyz\r\n0\r\n\r\n")
+            r = reader.read_response()
+            self.assertEqual((r.status, r.body), (200, b"wxyz"))
+
     def test_expect_100_continue_with_body_already_sent_gets_no_interim(self):
         with connect(self.port) as s:
             send(s, request("POST", "/echo", [("Content-Length", 5), ("Expect", "100-continue")], b"early"))
@@ -234,19 +244,33 @@ class LimitsTest(RawTestCase):
 
     # ---- head limits ----
 
-    def test_request_line_too_long_414(self):
-        target = "/echo?q=" + "a" * (9 * 1024)
-        self.expect_error(request("GET", target), 414)
+    @staticmethod
+    def target_for_request_line(n):
+        """A target making "GET <target> HTTP/1.1" exactly n bytes long."""
+        return "/echo?q=" + "a" * (n - len("GET /echo?q= HTTP/1.1"))
 
-    def test_request_line_just_under_the_limit_is_served(self):
-        target = "/echo?q=" + "a" * (8 * 1024 - 40)
-        r = exchange(self.port, request("GET", target))
+    @staticmethod
+    def fields_of(n):
+        """Header fields (Host included) whose lines, CRLFs included, are exactly n bytes."""
+        return [("X-Fill", "v" * (n - len("Host: test\r\n") - len("X-Fill: \r\n")))]
+
+    def test_request_line_too_long_414(self):
+        self.expect_error(request("GET", "/echo?q=" + "a" * (9 * 1024)), 414)
+        self.expect_error(request("GET", self.target_for_request_line(8 * 1024 + 1)), 414)
+
+    def test_request_line_of_8_kib_is_served(self):
+        r = exchange(self.port, request("GET", self.target_for_request_line(8 * 1024)))
         self.assertEqual(r.status, 200)
-        self.assertEqual(r.header("X-Query"), "a" * (8 * 1024 - 40))
+        self.assertEqual(len(r.header("X-Query")), 8 * 1024 - len("GET /echo?q= HTTP/1.1"))
 
     def test_header_block_too_large_431(self):
         headers = [("X-Big-%d" % i, "v" * 1000) for i in range(20)]  # ~20 KiB in 21 fields
         self.expect_error(request("GET", "/hello", headers), 431)
+        self.expect_error(request("GET", "/hello", self.fields_of(16 * 1024 + 1)), 431)
+
+    def test_header_block_of_16_kib_is_served(self):
+        r = exchange(self.port, request("GET", "/hello", self.fields_of(16 * 1024)))
+        self.assertEqual((r.status, r.body), (200, b"hello"))
 
     def test_too_many_header_fields_431(self):
         headers = [("X-F%d" % i, "1") for i in range(100)]  # plus Host: 101 fields
@@ -295,6 +319,16 @@ class LimitsTest(RawTestCase):
         self.assertEqual((r.status, r.body), (200, str(24 * 0x10000).encode()))
 
     # ---- malformed requests ----
+
+    def test_chunked_body_at_the_limit_is_accepted(self):
+        head = b"POST /small-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        r = exchange(self.port, head + b"%x\r\n" % MiB + b"k" * MiB + b"\r\n0\r\n\r\n", timeout=30)
+        self.assertEqual((r.status, r.body), (200, str(MiB).encode()))
+        self.expect_error(head + b"%x\r\n" % MiB + b"k" * MiB + b"\r\n1\r\n", 413)
+
+    def test_unsupported_expectation_417(self):
+        self.expect_error(request("POST", "/echo", [("Content-Length", 2), ("Expect", "something-else")], b"hi"),
+                          417)
 
     def test_content_length_and_transfer_encoding_400(self):
         self.expect_error(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
@@ -467,6 +501,54 @@ class TimeoutsTest(RawTestCase):
             send(s, request("GET", "/rooms/last"))
             self.assertEqual(reader.read_response().body, b"last")
             self.assertGreater(time.monotonic() - start, self.IDLE)
+
+
+class TimeoutCallbackTest(unittest.TestCase):
+    """A timeout whose handling schedules a timeout of a duration not used before on that loop.
+
+    The 408 of a header timeout is followed by a lingering close whose timer is
+    min(2 s, header timeout); with a header timeout over 2 s that duration is new to the loop's
+    deadline lists, and it is first scheduled from inside the deadline callback. A fresh server is
+    needed each time, since a loop only ever meets a new duration once.
+    """
+
+    FLAGS = ("--threads", 1, "--header-timeout-ms", 2500, "--idle-timeout-ms", 5000)
+
+    def setUp(self):
+        self.server = harness.start_test_server(*self.FLAGS)
+        self.addCleanup(self.server.close)
+
+    def test_header_timeout_on_a_kept_alive_connection_then_keep_serving(self):
+        with connect(self.server.port) as s:
+            reader = Reader(s)
+            send(s, request("GET", "/hello"))
+            self.assertEqual(reader.read_response().status, 200)
+            send(s, b"GET /hello HTTP/1.1\r\nHost: t\r\n")
+            start = time.monotonic()
+            r = reader.read_response(timeout=15)
+            self.assertEqual(r.status, 408, r)
+            self.assertGreaterEqual(time.monotonic() - start, 0.8 * 2.5)
+            self.assertTrue(reader.read_until_close(timeout=10)[1])
+        time.sleep(0.3)
+        self.assertIsNone(self.server.proc.poll(), "the server died after a 408:\n" + self.server.stderr())
+        for _ in range(3):
+            self.assertEqual(exchange(self.server.port, request("GET", "/hello")).body, b"hello")
+        self.assertEqual(self.server.stop(), 0, self.server.stderr())
+
+    def test_body_timeout_then_keep_serving(self):
+        server = harness.start_test_server("--threads", 1, "--body-timeout-ms", 400, "--idle-timeout-ms", 5000)
+        self.addCleanup(server.close)
+        with connect(server.port) as s:
+            reader = Reader(s)
+            send(s, request("GET", "/hello"))
+            self.assertEqual(reader.read_response().status, 200)
+            send(s, request("POST", "/echo", [("Content-Length", 10)], b"abc"))
+            self.assertEqual(reader.read_response(timeout=10).status, 408)
+            self.assertTrue(reader.read_until_close(timeout=10)[1])
+        time.sleep(0.3)
+        self.assertIsNone(server.proc.poll(), "the server died after a 408:\n" + server.stderr())
+        self.assertEqual(exchange(server.port, request("GET", "/hello")).body, b"hello")
+        self.assertEqual(server.stop(), 0, server.stderr())
 
 
 class MaxRequestsTest(RawTestCase):
