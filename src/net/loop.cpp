@@ -1,5 +1,7 @@
 #include "net/loop.hpp"
 
+#include <cerrno>
+
 #include <asio/post.hpp>
 
 #include "http/connection.hpp"
@@ -12,9 +14,10 @@ namespace {
 // some connection closes, and retrying at once would spin the loop.
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
+// Asio reports accept errors in its own system category, so compare errno values, not std::errc.
 bool is_resource_exhaustion(std::error_code ec) {
-    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-           ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+    const int v = ec.value();
+    return v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM;
 }
 }  // namespace
 
