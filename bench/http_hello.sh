@@ -12,7 +12,8 @@
 #
 # Environment: HERALD_BIN (default build/release/apps/herald/herald), DURATION (s, 10), ROUNDS (3),
 # CONNECTIONS (100), WARMUP (s, 3), SERVER_CPU (0), LOAD_CPU (1), SERVERS ("herald nginx"; set
-# SERVERS=nginx to measure the peer alone).
+# SERVERS=nginx to measure the peer alone), RETRIES (2: a round in which another process took more
+# than 5% of the server's or wrk's core is repeated, at most RETRIES times per invocation).
 # Output: human-readable lines on stderr, one JSON line on stdout. Exit 0 when every run was clean
 # (no socket errors, no non-2xx), whatever the ratio; 2 on setup errors; 5 when a run was not clean.
 set -euo pipefail
@@ -27,6 +28,8 @@ WARMUP=${WARMUP:-3}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 SERVERS=${SERVERS:-herald nginx}
+RETRIES=${RETRIES:-2}
+[[ $RETRIES =~ ^[0-9]+$ && $RETRIES -le 20 ]] || die "RETRIES must be 0..20"
 [[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 1 && $DURATION -le 600 ]] || die "DURATION must be 1..600 seconds"
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 20 ]] || die "ROUNDS must be 1..20"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a number of seconds"
@@ -64,6 +67,8 @@ if want herald; then
     log "herald $HERALD: pid $HERALD_PID, 127.0.0.1:${PORT[herald]}, CPU $SERVER_CPU"
 fi
 log "wrk -t1 -c$CONNECTIONS -d${DURATION}s on CPU $LOAD_CPU; $ROUNDS rounds; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+log "per run: req/s, latency, server and wrk CPU use, and 'others': CPU taken by other processes on the"
+log "server's / wrk's core (CONTENDED when either is over 5%: that run's req/s is not trustworthy)"
 
 # CPU time (clock ticks) used so far by process PID, all threads.
 proc_ticks() {
@@ -82,30 +87,42 @@ declare -A SPID
 SPID[nginx]=${NGINX_WORKER_PID:-}
 SPID[herald]=${HERALD_PID:-}
 
-# run_wrk NAME SECONDS -> prints "rps p50_ms p99_ms errors non2xx req_per_cpu_s server_cpu% other_cpu%"
-# (errors: socket errors summed; req_per_cpu_s: requests per second of server CPU time; server_cpu%: the server's own CPU time over the run's wall time;
-#  other_cpu%: the rest of the server CPU's busy time, i.e. other processes competing for it)
+# run_wrk NAME SECONDS -> prints "rps p50_ms p99_ms errors non2xx req_per_cpu_s server_cpu% others_srv% wrk_cpu% others_load%"
+#   errors: socket errors summed; req_per_cpu_s: requests per second of server CPU time;
+#   server_cpu% / wrk_cpu%: own CPU time over the run's wall time;
+#   others_srv% / others_load%: busy time of the server's / wrk's CPU not used by the server / wrk,
+#   i.e. other processes competing for that core.
 run_wrk() {
-    local name=$1 secs=$2 out t0 t1 p0 p1 c0 c1
-    t0=$(date +%s%N) p0=$(proc_ticks "${SPID[$name]}") c0=$(cpu_busy_ticks "$SERVER_CPU")
+    local name=$1 secs=$2 out t0 t1 p0 p1 c0 c1 l0 l1
+    t0=$(date +%s%N) p0=$(proc_ticks "${SPID[$name]}")
+    c0=$(cpu_busy_ticks "$SERVER_CPU") l0=$(cpu_busy_ticks "$LOAD_CPU")
+    # `times` in the subshell reports (2nd line) the CPU time of its children, i.e. wrk's.
     out=$(timeout $((secs + 30)) taskset -c "$LOAD_CPU" \
-        wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency "http://127.0.0.1:${PORT[$name]}/hello" 2>&1) ||
+        wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency "http://127.0.0.1:${PORT[$name]}/hello" 2>&1
+        rc=$?; echo "@@times"; times; exit $rc) ||
         { log "$out"; die "wrk against $name failed"; }
-    t1=$(date +%s%N) p1=$(proc_ticks "${SPID[$name]}") c1=$(cpu_busy_ticks "$SERVER_CPU")
+    t1=$(date +%s%N) p1=$(proc_ticks "${SPID[$name]}")
+    c1=$(cpu_busy_ticks "$SERVER_CPU") l1=$(cpu_busy_ticks "$LOAD_CPU")
     printf '%s\n' "$out" >>"$WORK/wrk-$name.txt"
-    printf '%s\n' "$out" | awk -v wall_ns=$((t1 - t0)) -v srv=$((p1 - p0)) -v busy=$((c1 - c0)) -v hz="$TICKS" '
+    printf '%s\n' "$out" | awk -v wall_ns=$((t1 - t0)) -v srv=$((p1 - p0)) -v busy=$((c1 - c0)) \
+        -v lbusy=$((l1 - l0)) -v hz="$TICKS" '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        function secs(v, p) { split(v, p, "m"); sub("s", "", p[2]); return p[1] * 60 + p[2] }
         /^Requests\/sec:/ { rps = $2 }
         / requests in / { reqs = $1 }
         /^ +50%/ { p50 = ms($2) }
         /^ +99%/ { p99 = ms($2) }
         /Socket errors:/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
         /Non-2xx or 3xx responses:/ { bad = $5 }
+        /^@@times$/ { tl = NR }
+        tl && NR == tl + 2 { wrk = (secs($1) + secs($2)) * hz }   # 2nd line of `times`: children
         END {
             wall = wall_ns / 1e9 * hz
             other = busy - srv; if (other < 0) other = 0
-            printf "%s %.3f %.3f %d %d %.0f %.1f %.1f\n", (rps == "" ? "0" : rps), p50, p99, err, bad,
-                   (srv > 0 ? reqs * hz / srv : 0), 100 * srv / wall, 100 * other / wall
+            lother = lbusy - wrk; if (lother < 0) lother = 0
+            printf "%s %.3f %.3f %d %d %.0f %.1f %.1f %.1f %.1f\n", (rps == "" ? "0" : rps), p50, p99, err, bad,
+                   (srv > 0 ? reqs * hz / srv : 0), 100 * srv / wall, 100 * other / wall,
+                   100 * wrk / wall, 100 * lother / wall
         }'
 }
 
@@ -116,34 +133,49 @@ for s in "${servers[@]}"; do
     fi
 done
 
-declare -A RPS LAST SCPU OCPU RPC
+declare -A RPS LAST SCPU OCPU RPC CONTENDED
 ROUND_RATIOS=()
 clean=1
-for ((r = 1; r <= ROUNDS; r++)); do
+retries_left=$RETRIES
+r=1
+while ((r <= ROUNDS)); do
     order=("${servers[@]}")
     if ((r % 2 == 0)) && ((${#servers[@]} == 2)); then order=("${servers[1]}" "${servers[0]}"); fi
+    declare -A R_RPS=() R_SCPU=() R_OCPU=() R_RPC=() R_CONT=()
+    round_contended=0
     for s in "${order[@]}"; do
-        read -r rps p50 p99 err bad rpc scpu ocpu < <(run_wrk "$s" "$DURATION")
-        RPS[$s]+="$rps "
-        SCPU[$s]+="$scpu "
-        OCPU[$s]+="$ocpu "
-        RPC[$s]+="$rpc "
+        read -r rps p50 p99 err bad rpc scpu ocpu wcpu lcpu < <(run_wrk "$s" "$DURATION")
+        R_RPS[$s]=$rps R_SCPU[$s]=$scpu R_OCPU[$s]=$ocpu R_RPC[$s]=$rpc R_CONT[$s]=0
         note=""
         if ((err > 0 || bad > 0)); then note="  (NOT CLEAN: $err socket errors, $bad non-2xx)"; clean=0; fi
-        if awk -v o="$ocpu" 'BEGIN { exit !(o > 5) }'; then note+="  (CONTENDED: other processes used ${ocpu}% of CPU $SERVER_CPU)"; fi
-        log "$(printf 'round %d  %-6s %11.2f req/s  p50 %6.3f ms  p99 %7.3f ms  server CPU %5.1f%% (%s req/CPU-s)  others %4.1f%%%s' \
-            "$r" "$s" "$rps" "$p50" "$p99" "$scpu" "$rpc" "$ocpu" "$note")"
-        LAST[$s]=$rps
+        if awk -v o="$ocpu" -v l="$lcpu" 'BEGIN { exit !(o > 5 || l > 5) }'; then
+            note+="  CONTENDED"
+            R_CONT[$s]=1
+            round_contended=1
+        fi
+        log "$(printf 'round %d  %-6s %10.0f req/s  p50 %6.3f ms  p99 %7.3f ms  server %5.1f%% CPU (%6s req/CPU-s)  wrk %5.1f%%  others %4.1f%% / %4.1f%%%s' \
+            "$r" "$s" "$rps" "$p50" "$p99" "$scpu" "$rpc" "$wcpu" "$ocpu" "$lcpu" "$note")"
+    done
+    if ((round_contended && retries_left > 0)); then
+        retries_left=$((retries_left - 1))
+        log "round $r was contended: repeating it ($retries_left repeats left)"
+        continue
+    fi
+    for s in "${order[@]}"; do
+        RPS[$s]+="${R_RPS[$s]} " SCPU[$s]+="${R_SCPU[$s]} " OCPU[$s]+="${R_OCPU[$s]} " RPC[$s]+="${R_RPC[$s]} "
+        CONTENDED[$s]=$((${CONTENDED[$s]:-0} + R_CONT[$s]))
+        LAST[$s]=${R_RPS[$s]}
     done
     if want herald && want nginx; then
         rr=$(awk -v h="${LAST[herald]}" -v n="${LAST[nginx]}" 'BEGIN { printf "%.3f", (n > 0 ? h / n : 0) }')
         ROUND_RATIOS+=("$rr")
         log "round $r  herald/nginx $rr"
     fi
+    r=$((r + 1))
 done
 
 json="{\"benchmark\":\"http_hello\",\"connections\":$CONNECTIONS,\"duration_s\":$DURATION,\"rounds\":$ROUNDS"
-json+=",\"server_cpu\":$SERVER_CPU,\"load_cpu\":$LOAD_CPU"
+json+=",\"server_cpu\":$SERVER_CPU,\"load_cpu\":$LOAD_CPU,\"repeated_rounds\":$((RETRIES - retries_left))"
 declare -A MED RPC_MED
 for s in herald nginx; do
     if want "$s"; then
@@ -162,11 +194,12 @@ for s in herald nginx; do
         # shellcheck disable=SC2086
         rpcs=$(printf '%s,' ${RPC[$s]})
         json+=",\"${s}_req_per_cpu_s\":[${rpcs%,}],\"${s}_median_req_per_cpu_s\":${RPC_MED[$s]}"
+        json+=",\"${s}_contended_runs\":${CONTENDED[$s]:-0}"
         log "$(printf 'median %-6s %12.0f req per server CPU-second' "$s" "${RPC_MED[$s]}")"
         log "$(printf 'median %-6s %12.2f req/s' "$s" "${MED[$s]}")"
     else
         json+=",\"${s}_rps\":null,\"${s}_median_rps\":null,\"${s}_server_cpu_pct\":null,\"${s}_other_cpu_pct\":null"
-        json+=",\"${s}_req_per_cpu_s\":null,\"${s}_median_req_per_cpu_s\":null"
+        json+=",\"${s}_req_per_cpu_s\":null,\"${s}_median_req_per_cpu_s\":null,\"${s}_contended_runs\":null"
     fi
 done
 ratio=null pass=null

@@ -39,6 +39,11 @@ int serve(const ServeOptions& o) {
     server.get("/healthz", [](Request&) { return Response::text("ok\n"); });
     // A fixed tiny answer for load tests against peers serving the same body.
     server.get("/hello", [](Request&) { return Response::text("hello"); });
+    // Echo for tests, benchmarks and conformance checks: text stays text, binary stays binary.
+    server.ws("/ws/echo", [](WebSocket ws) -> Task<void> {
+        while (auto message = co_await ws.receive(std::chrono::hours(24)))
+            if (co_await ws.send(*message)) break;
+    });
     server.get("/*", static_files(web));
     for (const auto& host : o.hosts) server.listen(host, o.port);
     server.run();

@@ -56,6 +56,11 @@ public:
     Server& patch(std::string_view path, Handler h) { router().patch(path, std::move(h)); return *this; }
     Server& del(std::string_view path, Handler h) { router().del(path, std::move(h)); return *this; }
     Server& any(std::string_view path, Handler h) { router().any(path, std::move(h)); return *this; }
+    /// A WebSocket route (see Router::ws).
+    Server& ws(std::string_view path, WebSocketHandler h, WebSocketOptions options = {}) {
+        router().ws(path, std::move(h), std::move(options));
+        return *this;
+    }
     RouteGroup group(std::string_view prefix) { return router().group(prefix); }
 
     /// Listens on all IPv4 interfaces at `port` (0: any free port). Returns the bound port.

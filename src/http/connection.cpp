@@ -15,6 +15,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <herald/http/http_error.hpp>
+
 #include "log.hpp"
 #include "net/loop.hpp"
 #include "server_impl.hpp"
@@ -394,6 +396,7 @@ void Connection::dispatch(Request& req, std::unique_ptr<Request> owned) {
         owned = std::make_unique<Request>();
         owned->copy_from(req);
     }
+    owned->set_connection(this);
     state_ = State::handling;
     asio::co_spawn(loop_.context(), run_async(shared_from_this(), std::move(owned), m.handler, m.middleware),
                    asio::detached);
@@ -407,6 +410,8 @@ Task<void> Connection::run_async(std::shared_ptr<Connection> self, std::unique_p
     std::optional<Response> response;
     try {
         response.emplace(co_await route.run(*req));
+    } catch (const HttpError& e) {
+        response.emplace(e.response());
     } catch (const std::exception& e) {
         log().error("handler for {} {} threw: {}", req->method_name(), req->target(), e.what());
     } catch (...) {
@@ -417,7 +422,7 @@ Task<void> Connection::run_async(std::shared_ptr<Connection> self, std::unique_p
 }
 
 void Connection::finish_async(Request& req, Response response) {
-    if (state_ == State::closed) return;
+    if (state_ == State::closed || state_ == State::upgraded) return;  // a WebSocket owns the socket now
     state_ = State::reading;
     send_response(req, std::move(response));
     resume_after_response();
@@ -687,6 +692,34 @@ void Connection::finish_stream(bool reusable) {
         return;
     }
     resume_after_response();
+}
+
+// ---- upgrades ----
+
+Connection::Detached Connection::upgrade(const Request& req, Response response) {
+    if (state_ != State::handling || write_armed_)
+        throw HttpError(Response::error(503, "connection busy"), "cannot upgrade while earlier responses are being written");
+    const auto& options = loop_.server().options;
+    std::string& out = loop_.cork;
+    out.append("HTTP/1.1 ");
+    append_number(out, static_cast<std::uint64_t>(response.status()));
+    out.push_back(' ');
+    out.append(reason_phrase(response.status())).append("\r\n");
+    if (!options.server_header.empty()) out.append("Server: ").append(options.server_header).append("\r\n");
+    out.append("Date: ").append(loop_.date.now()).append("\r\n");
+    for (const auto& [name, value] : response.headers()) out.append(name).append(": ").append(value).append("\r\n");
+    out.append("\r\n");
+    write_out(out);
+    out.clear();
+    if (options.access_log && log().should_log(spdlog::level::info))
+        log().info("{} \"{} {} HTTP/1.{}\" {} 0", remote_.address().to_string(), req.method_name(), req.target(),
+                   req.version_minor(), response.status());
+    Detached detached{std::move(socket_), std::move(pending_), std::move(out_)};
+    state_ = State::upgraded;
+    arm(Timer::none);
+    inflight_.reset();
+    loop_.remove(*this);
+    return detached;
 }
 
 // ---- closing ----

@@ -14,6 +14,7 @@
 #include <herald/http/router.hpp>
 
 #include "net/deadlines.hpp"
+#include "net/loop_member.hpp"
 
 namespace herald::net {
 class Loop;
@@ -21,7 +22,7 @@ class Loop;
 
 namespace herald::http {
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public net::LoopMember, public std::enable_shared_from_this<Connection> {
 public:
     Connection(net::Loop& loop, asio::ip::tcp::socket socket);
     ~Connection();
@@ -29,17 +30,22 @@ public:
     /// Takes over an accepted socket on `loop` (loop thread).
     static void start(net::Loop& loop, asio::ip::tcp::socket socket);
     /// The server is stopping: close now when idle, else after the current response.
-    void drain();
+    void drain() override;
     /// Closes the socket at once and leaves the loop.
-    void close() noexcept;
+    void close() noexcept override;
 
-    // Intrusive list of the loop's connections.
-    Connection* prev_in_loop = nullptr;
-    Connection* next_in_loop = nullptr;
-    bool in_loop = false;
+    /// What a WebSocket session takes over from an upgraded connection.
+    struct Detached {
+        asio::ip::tcp::socket socket;
+        std::string input;   // bytes that arrived after the upgrade request
+        std::string output;  // the part of the 101 response not yet written
+    };
+    /// Writes `response` (a 101) and hands the socket over; the connection then leaves the loop.
+    Detached upgrade(const Request& req, Response response);
+    net::Loop& loop() noexcept { return loop_; }
 
 private:
-    enum class State : std::uint8_t { reading, body, handling, writing_body, lingering, closed };
+    enum class State : std::uint8_t { reading, body, handling, writing_body, lingering, upgraded, closed };
     enum class Timer : std::uint8_t { none, header, body, idle, linger };
     struct InFlight;
     class StreamWriter;

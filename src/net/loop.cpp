@@ -35,7 +35,7 @@ Loop::~Loop() {
     close_acceptors();
 }
 
-void Loop::add(http::Connection& c) noexcept {
+void Loop::add(LoopMember& c) noexcept {
     c.prev_in_loop = nullptr;
     c.next_in_loop = first_;
     if (first_) first_->prev_in_loop = &c;
@@ -44,7 +44,7 @@ void Loop::add(http::Connection& c) noexcept {
     connections_open.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Loop::remove(http::Connection& c) noexcept {
+void Loop::remove(LoopMember& c) noexcept {
     if (!c.in_loop) return;
     c.in_loop = false;
     (c.prev_in_loop ? c.prev_in_loop->next_in_loop : first_) = c.next_in_loop;
@@ -108,8 +108,8 @@ void Loop::drain(Clock::time_point deadline) {
     if (draining_) return;
     draining_ = true;
     close_acceptors();
-    for (http::Connection* c = first_; c;) {
-        http::Connection* next = c->next_in_loop;
+    for (LoopMember* c = first_; c;) {
+        LoopMember* next = c->next_in_loop;
         c->drain();
         c = next;
     }

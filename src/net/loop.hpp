@@ -20,6 +20,7 @@
 
 #include "http/date.hpp"
 #include "net/deadlines.hpp"
+#include "net/loop_member.hpp"
 
 namespace herald::http {
 class Connection;
@@ -44,9 +45,9 @@ public:
     Server::Impl& server() noexcept { return server_; }
     unsigned index() const noexcept { return index_; }
 
-    // Connection bookkeeping (intrusive list; loop thread only).
-    void add(http::Connection& c) noexcept;
-    void remove(http::Connection& c) noexcept;
+    // Bookkeeping of connections and sessions (intrusive list; loop thread only).
+    void add(LoopMember& m) noexcept;
+    void remove(LoopMember& m) noexcept;
     std::size_t connections() const noexcept { return connections_open.load(std::memory_order_relaxed); }
 
     /// Starts serving: accept on this loop's acceptors and keep run() going until drained.
@@ -83,7 +84,7 @@ private:
     std::unique_ptr<asio::steady_timer> accept_backoff_;
     std::unique_ptr<asio::steady_timer> drain_timer_;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-    http::Connection* first_ = nullptr;
+    LoopMember* first_ = nullptr;
     unsigned next_target_ = 0;
     bool draining_ = false;
 };

@@ -84,8 +84,9 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
 void mask_bytes(unsigned char* p, std::size_t n, MaskKey key, std::size_t key_offset) noexcept {
     // The key rotated so that k[j] applies to p[j]; repeated twice it masks a whole 64-bit word, and
     // since every word starts at a multiple of 8 from p, the same word fits every position.
-    std::array<unsigned char, 8> k{};
-    for (std::size_t j = 0; j < 8; ++j) k[j] = key[(key_offset + j) & 3];
+    const std::size_t r = key_offset & 3;
+    const std::array<unsigned char, 8> k{key[r], key[(r + 1) & 3], key[(r + 2) & 3], key[(r + 3) & 3],
+                                         key[r], key[(r + 1) & 3], key[(r + 2) & 3], key[(r + 3) & 3]};
     std::uint64_t kw;
     std::memcpy(&kw, k.data(), sizeof kw);
 

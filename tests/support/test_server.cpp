@@ -94,6 +94,23 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < n; i += 997) body[i] = static_cast<char>('a' + (i / 997) % 26);
         return Response::text(std::move(body));
     });
+    // WebSocket routes: an echo (coroutine style), a callback-style echo, and a server push + close.
+    server.ws("/ws/echo", [](WebSocket ws) -> Task<void> {
+        while (auto message = co_await ws.receive(std::chrono::hours(1)))
+            if (co_await ws.send(*message)) break;
+    });
+    server.ws("/ws/callbacks", [](Request&, WebSocket ws) {
+        ws.on_text([](WebSocket& w, std::string_view text) { w.post("text:" + std::string(text)); });
+        ws.on_binary([](WebSocket& w, std::span<const std::byte> bytes) { w.post_binary(bytes); });
+    });
+    server.get("/ws/push-close", [](Request& req) -> Task<Response> {
+        auto ws = co_await req.accept_websocket();
+        co_await ws.send("pushed by the server");
+        co_return co_await ws.close(CloseCode{4000}, "bye from the server");
+    });
+    server.ws("/ws/chat", [](WebSocket ws) -> Task<void> {
+        while (auto m = co_await ws.receive(std::chrono::hours(1))) co_await ws.send(*m);
+    }, WebSocketOptions{.subprotocols = {"chat.v2", "chat.v1"}, .allowed_origins = {"http://allowed.test"}});
     auto api = server.group("/api");
     api.use([](Request& req, Next next) -> Task<Response> {
         if (req.header("X-Token") != "secret") co_return Response::error(401, "missing token");

@@ -12,6 +12,7 @@
 
 #include <herald/http/headers.hpp>
 #include <herald/http/method.hpp>
+#include <herald/task.hpp>
 
 namespace herald {
 
@@ -19,6 +20,9 @@ namespace http {
 struct RequestHead;
 class Connection;
 }  // namespace http
+
+class WebSocket;
+struct WebSocketOptions;
 
 /// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space = false);
@@ -64,6 +68,14 @@ public:
     /// Whether the connection stays open after this request.
     bool keep_alive() const noexcept { return keep_alive_; }
 
+    /// Completes the WebSocket opening handshake and takes the connection over (Sisk's GetWebSocketAsync).
+    /// Throws HttpError carrying the answer when the request is not a valid upgrade (400, 403, 426);
+    /// the route answers with it. Only from coroutine handlers, at most once per request.
+    Task<WebSocket> accept_websocket();
+    Task<WebSocket> accept_websocket(const WebSocketOptions& options);
+    /// True when the request asks for a WebSocket upgrade (GET with Upgrade: websocket).
+    bool is_websocket_upgrade() const noexcept;
+
     // ---- used by the server and router; not part of the user-facing API ----
     struct Param {
         std::string_view name;
@@ -85,6 +97,9 @@ public:
     /// Route matching: clears and sets path parameters (values may be raw, they are decoded here).
     void clear_params() noexcept { params_.clear(); decoded_.clear(); }
     void add_param(std::string_view name, std::string_view raw_value);
+    /// The connection the request arrived on, for upgrades (set for coroutine handlers).
+    void set_connection(http::Connection* connection) noexcept { connection_ = connection; }
+    http::Connection* connection() const noexcept { return connection_; }
 
 private:
     Method method_ = Method::get;
@@ -98,6 +113,7 @@ private:
     bool is_owned_ = false;
     std::string body_store_;                              // a body collected across reads
     asio::ip::tcp::endpoint remote_;
+    http::Connection* connection_ = nullptr;
 };
 
 }  // namespace herald

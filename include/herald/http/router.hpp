@@ -24,6 +24,7 @@
 #include <herald/http/request.hpp>
 #include <herald/http/response.hpp>
 #include <herald/task.hpp>
+#include <herald/websocket/websocket.hpp>
 
 namespace herald {
 
@@ -114,6 +115,8 @@ public:
     RouteGroup& head(std::string_view path, Handler handler);
     /// A route for every method.
     RouteGroup& any(std::string_view path, Handler handler);
+    /// A WebSocket route behind this group's middleware.
+    RouteGroup& ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options = {});
     /// Adds a route value; its path is relative to the group's prefix.
     RouteGroup& add(Route route);
     RouteGroup& operator+=(Route route) { return add(std::move(route)); }
@@ -151,6 +154,9 @@ public:
     Router& options(std::string_view path, Handler handler);
     Router& head(std::string_view path, Handler handler);
     Router& any(std::string_view path, Handler handler);
+    /// A WebSocket route (Vapor's app.webSocket): GET with the upgrade handshake, then `handler`.
+    /// Middleware of the router runs before the upgrade; a refused handshake answers 400/403/426.
+    Router& ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options = {});
     /// Adds a route value. Throws herald::error on a malformed pattern or a duplicate (method, pattern).
     Router& add(Route route);
     Router& operator+=(Route route) { return add(std::move(route)); }

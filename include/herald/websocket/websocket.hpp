@@ -1,0 +1,174 @@
+#pragma once
+// The WebSocket session API (RFC 6455), one handle type for both styles of the seeds:
+// coroutines (`co_await ws.receive()`, Sisk) and callbacks (`ws.on_text(...)`, Vapor).
+//
+//   router.get("/connect", [](Request& req) -> Task<Response> {
+//       auto ws = co_await req.accept_websocket();
+//       while (auto msg = co_await ws.receive(30s))     // empty on timeout, cancel or close
+//           co_await ws.send("Hello!");
+//       co_return co_await ws.close();
+//   });
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <asio/ip/tcp.hpp>
+
+#include <herald/http/headers.hpp>
+#include <herald/http/response.hpp>
+#include <herald/task.hpp>
+#include <herald/websocket/close_code.hpp>
+
+namespace herald {
+
+/// Settings of one WebSocket connection, given to accept_websocket() or router.ws().
+struct WebSocketOptions {
+    std::vector<std::string> subprotocols;     ///< supported, in order of preference; the first the client offers wins
+    std::vector<std::string> allowed_origins;  ///< when not empty, other Origin values get 403 (cross-site hijacking)
+    Headers headers;                           ///< extra fields for the 101 response
+    std::size_t max_message_bytes = 16 << 20;  ///< incoming message limit → close 1009
+    std::size_t buffer_size = 64 << 10;        ///< outgoing messages are split into frames of this size (Sisk: 1024)
+    std::chrono::milliseconds receive_timeout{30'000};  ///< receive() without a timeout waits this long (Sisk)
+    std::chrono::milliseconds close_timeout{5'000};     ///< wait this long for the peer's Close, then drop TCP
+    std::size_t max_backlog_bytes = 64 << 20;  ///< unsent bytes beyond this fail sends and close with 1008
+};
+
+/// A received message: text (valid UTF-8) or binary.
+class Message {
+public:
+    Message(bool is_text, std::string data) : data_(std::move(data)), text_(is_text) {}
+    bool is_text() const noexcept { return text_; }
+    bool is_binary() const noexcept { return !text_; }
+    /// The payload as text (for binary messages: the raw bytes).
+    std::string_view text() const noexcept { return data_; }
+    /// The payload as bytes.
+    std::span<const std::byte> bytes() const noexcept {
+        return {reinterpret_cast<const std::byte*>(data_.data()), data_.size()};
+    }
+    std::size_t size() const noexcept { return data_.size(); }
+    /// Moves the payload out.
+    std::string release() noexcept { return std::move(data_); }
+
+private:
+    std::string data_;
+    bool text_;
+};
+
+/// Where a connection stands.
+enum class WebSocketState : std::uint8_t { open, closing, closed };
+
+namespace websocket {
+class Session;
+}
+
+/// A cheap, copyable handle to one WebSocket connection. Every member is safe from any thread; using a
+/// handle after the connection closed is safe too (sends report failure).
+class WebSocket {
+public:
+    WebSocket() = default;
+    explicit WebSocket(std::shared_ptr<websocket::Session> session) noexcept : session_(std::move(session)) {}
+
+    /// The next message; empty on close, after options.receive_timeout, or when cancelled.
+    Task<std::optional<Message>> receive();
+    /// The next message; empty on close, after `timeout`, or when cancelled (Asio cancellation slot).
+    Task<std::optional<Message>> receive(std::chrono::milliseconds timeout);
+
+    /// Sends text; completes when the bytes are written (or fails: the connection is gone).
+    Task<std::error_code> send(std::string_view text);
+    /// Sends a message of the same kind as `message` (echo: text stays text, binary stays binary).
+    Task<std::error_code> send(const Message& message);
+    /// Sends binary data.
+    Task<std::error_code> send(std::span<const std::byte> bytes);
+    /// Queues text without waiting; returns false when the connection is closed.
+    bool post(std::string_view text);
+    /// Queues binary data without waiting; returns false when the connection is closed.
+    bool post_binary(std::span<const std::byte> bytes);
+
+    /// Starts the closing handshake with `code` and `reason`, waits for it to finish (or close_timeout),
+    /// and returns the Response a route handler returns (Sisk's Close()).
+    Task<Response> close(CloseCode code = CloseCode::normal, std::string_view reason = {});
+    /// Waits until the connection has closed, by either side.
+    Task<void> wait_for_close();
+    /// Waits until the connection has closed, or closes it (1000) after `idle` with no message either way.
+    Task<void> wait_for_close(std::chrono::milliseconds idle);
+
+    /// Called for every text message (on the connection's loop). Replaces receive() for such messages.
+    void on_text(std::function<void(WebSocket&, std::string_view)> f);
+    /// Called for every binary message.
+    void on_binary(std::function<void(WebSocket&, std::span<const std::byte>)> f);
+    /// Called for every message of either kind.
+    void on_message(std::function<void(WebSocket&, const Message&)> f);
+    /// Called once when the connection closed, with the peer's close code (1006 if it vanished) and reason.
+    void on_close(std::function<void(WebSocket&, CloseCode, std::string_view)> f);
+    /// Called when a Ping arrives (the Pong is sent automatically).
+    void on_ping(std::function<void(WebSocket&, std::string_view)> f);
+    /// Called when a Pong arrives.
+    void on_pong(std::function<void(WebSocket&, std::string_view)> f);
+
+    WebSocketState state() const noexcept;
+    bool is_open() const noexcept { return state() == WebSocketState::open; }
+    /// The code the connection closed with (the peer's, or ours when we closed first); nullopt while open.
+    std::optional<CloseCode> close_code() const noexcept;
+    /// The reason that came with close_code().
+    std::string close_reason() const;
+    /// The negotiated subprotocol ("" when none).
+    std::string_view subprotocol() const noexcept;
+    const asio::ip::tcp::endpoint& remote_endpoint() const noexcept;
+    /// Bytes queued and not yet written.
+    std::size_t buffered_amount() const noexcept;
+    explicit operator bool() const noexcept { return static_cast<bool>(session_); }
+
+private:
+    std::shared_ptr<websocket::Session> session_;
+};
+
+}  // namespace herald
+
+namespace herald {
+
+class Request;
+
+/// A WebSocket route handler, in any of the seeds' shapes:
+/// `Task<void>(WebSocket)`, `Task<void>(Request&, WebSocket)` or, callback style, `void(Request&, WebSocket)`
+/// (the connection outlives such a handler and lives on through its callbacks).
+class WebSocketHandler {
+public:
+    WebSocketHandler() = default;
+    template <class F>
+        requires std::invocable<F&, WebSocket> || std::invocable<F&, Request&, WebSocket>
+    WebSocketHandler(F f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly by design
+        if constexpr (std::invocable<F&, Request&, WebSocket>) {
+            if constexpr (std::is_void_v<std::invoke_result_t<F&, Request&, WebSocket>>)
+                fn_ = [f = std::move(f)](Request& req, WebSocket ws) mutable -> Task<void> {
+                    f(req, std::move(ws));
+                    co_return;
+                };
+            else
+                fn_ = std::move(f);
+        } else {
+            if constexpr (std::is_void_v<std::invoke_result_t<F&, WebSocket>>)
+                fn_ = [f = std::move(f)](Request&, WebSocket ws) mutable -> Task<void> {
+                    f(std::move(ws));
+                    co_return;
+                };
+            else
+                fn_ = [f = std::move(f)](Request&, WebSocket ws) mutable -> Task<void> { return f(std::move(ws)); };
+        }
+    }
+    /// Runs the handler on an accepted connection.
+    Task<void> operator()(Request& req, WebSocket ws) const { return fn_(req, std::move(ws)); }
+    explicit operator bool() const noexcept { return static_cast<bool>(fn_); }
+
+private:
+    std::function<Task<void>(Request&, WebSocket)> fn_;
+};
+
+}  // namespace herald

@@ -1,0 +1,483 @@
+#include "websocket/session.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <herald/error.hpp>
+#include <herald/websocket/close_code.hpp>
+
+#include "log.hpp"
+#include "net/loop.hpp"
+
+namespace herald::websocket {
+namespace {
+
+constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+// Gathered write: at most this many queued frames per writev.
+constexpr int kMaxIovecs = 64;
+// Small frames are appended to the previous queued string, so a burst of them is one iovec.
+constexpr std::size_t kCoalesceLimit = 16 * 1024;
+// The receive queue: past this many bytes waiting for receive(), reading pauses (TCP pushes back).
+constexpr std::size_t kInboxPauseBytes = 4 << 20;
+
+bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
+
+}  // namespace
+
+Session::Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol)
+    : loop_(loop),
+      socket_(std::move(socket)),
+      options_(std::move(options)),
+      subprotocol_(std::move(subprotocol)),
+      frame_options_{.role = Role::server, .max_payload_bytes = options_.max_message_bytes},
+      sequencer_(MessageLimits{.max_message_bytes = options_.max_message_bytes}),
+      last_activity_(std::chrono::steady_clock::now()) {
+    std::error_code ec;
+    remote_ = socket_.remote_endpoint(ec);
+}
+
+Session::~Session() { loop_.remove(*this); }
+
+bool Session::on_loop_thread() const noexcept { return loop_.context().get_executor().running_in_this_thread(); }
+
+void Session::start(std::string input, std::string output) {
+    loop_.add(*this);
+    if (!output.empty()) {
+        queued_total_ += output.size();
+        out_.push_back(std::move(output));
+        wait_writable();
+    }
+    if (loop_.draining()) drain();
+    if (!input.empty()) {
+        // Frames that came right behind the handshake: parse them from the loop buffer as if just read.
+        std::memcpy(loop_.read_buffer(), input.data(), std::min(input.size(), net::Loop::read_buffer_size));
+        consume(loop_.read_buffer(), std::min(input.size(), net::Loop::read_buffer_size));
+        return;
+    }
+    wait_readable();
+}
+
+// ---- reading ----
+
+void Session::wait_readable() {
+    if (read_armed_ || reading_stopped_ || finished_ || inbox_bytes_ > kInboxPauseBytes) return;
+    read_armed_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](std::error_code ec) {
+        self->read_armed_ = false;
+        self->on_readable(ec);
+    });
+}
+
+void Session::on_readable(std::error_code ec) {
+    if (reading_stopped_ || finished_) return;
+    if (ec) {
+        finish(CloseCode::abnormal, {});
+        return;
+    }
+    read_some();
+}
+
+void Session::read_some() {
+    char* buf = loop_.read_buffer();
+    const std::size_t have = tail_.size();  // never more than a frame header or a control payload
+    std::memcpy(buf, tail_.data(), have);
+    for (;;) {
+        ssize_t n = ::recv(socket_.native_handle(), buf + have, net::Loop::read_buffer_size - have, 0);
+        if (n > 0) {
+            tail_.clear();
+            consume(buf, have + static_cast<std::size_t>(n));
+            return;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && would_block(errno)) {
+            wait_readable();
+            return;
+        }
+        finish(CloseCode::abnormal, {});  // the peer vanished without a Close frame
+        return;
+    }
+}
+
+void Session::consume(char* data, std::size_t size) {
+    auto self = shared_from_this();
+    last_activity_ = std::chrono::steady_clock::now();
+    while (size > 0 && !reading_stopped_) {
+        if (!in_frame_) {
+            auto r = parse_frame_header(std::string_view(data, size), frame_options_);
+            if (r.status == ParseStatus::incomplete) break;
+            if (r.status == ParseStatus::error) {
+                fail(r.error);
+                return;
+            }
+            // A control payload (at most 125 bytes) is handled whole: keep its header until it all arrived.
+            if (is_control(r.header.opcode) && size - r.header_size < r.header.payload_length) break;
+            if (auto e = sequencer_.on_header(r.header)) {
+                fail(*e);
+                return;
+            }
+            frame_ = r.header;
+            frame_left_ = frame_.payload_length;
+            frame_pos_ = 0;
+            in_frame_ = true;
+            control_.clear();
+            data += r.header_size;
+            size -= r.header_size;
+        }
+        const bool control = is_control(frame_.opcode);
+        const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(size, frame_left_));
+        std::span<char> piece(data, take);
+        if (frame_.masked) apply_mask(piece, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
+        if (control) {
+            control_.assign(data, take);
+        } else {
+            if (auto e = sequencer_.on_payload(piece)) {
+                fail(*e);
+                return;
+            }
+            message_.append(data, take);
+        }
+        frame_pos_ += take;
+        frame_left_ -= take;
+        data += take;
+        size -= take;
+        if (frame_left_ != 0) break;
+        in_frame_ = false;
+        if (auto e = sequencer_.on_frame_end()) {
+            fail(*e);
+            return;
+        }
+        if (control)
+            handle_control();
+        else if (sequencer_.message_complete())
+            deliver();
+    }
+    if (reading_stopped_ || finished_) return;
+    tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
+    wait_readable();
+}
+
+void Session::deliver() {
+    const bool text = sequencer_.message_opcode() == Opcode::text;
+    Message message(text, std::move(message_));
+    message_.clear();
+    WebSocket handle(shared_from_this());
+    if (on_message || (text && on_text) || (!text && on_binary)) {
+        if (text && on_text) on_text(handle, message.text());
+        if (!text && on_binary) on_binary(handle, message.bytes());
+        if (on_message) on_message(handle, message);
+        return;
+    }
+    inbox_bytes_ += message.size();
+    inbox_.push_back(std::move(message));
+    if (receiver_) receiver_->cancel();
+}
+
+void Session::handle_control() {
+    WebSocket handle(shared_from_this());
+    switch (frame_.opcode) {
+        case Opcode::ping:
+            if (!close_sent_) {
+                FrameHeader pong{.opcode = Opcode::pong};
+                std::string frame;
+                append_frame(frame, pong, control_);
+                queued_total_ += frame.size();
+                out_.push_back(std::move(frame));
+                schedule_flush();
+            }
+            if (on_ping) on_ping(handle, control_);
+            return;
+        case Opcode::pong:
+            if (on_pong) on_pong(handle, control_);
+            return;
+        case Opcode::close: {
+            auto parsed = parse_close_payload(control_);
+            if (parsed.error) {
+                fail(*parsed.error);
+                return;
+            }
+            std::string reason(parsed.status.reason);
+            // Echo the peer's code (RFC 6455 §5.5.1); a Close without a code is answered without one.
+            if (!close_sent_) send_close(parsed.status.code, {});
+            reading_stopped_ = true;
+            close_after_flush_ = true;  // the server closes TCP first (§7.1.1)
+            finish(parsed.status.code, reason);
+            schedule_flush();
+            return;
+        }
+        default: return;
+    }
+}
+
+void Session::fail(const ProtocolError& error) {
+    log().debug("websocket {}: closing with {}: {}", remote_.address().to_string(),
+                static_cast<int>(error.code), error.reason);
+    reading_stopped_ = true;
+    if (!close_sent_) send_close(error.code, error.reason);
+    close_after_flush_ = true;
+    finish(error.code, error.reason);
+    schedule_flush();
+}
+
+// ---- closing ----
+
+void Session::send_close(CloseCode code, std::string_view reason) {
+    close_sent_ = true;
+    std::string frame;
+    append_frame(frame, FrameHeader{.opcode = Opcode::close}, make_close_payload(code, reason));
+    queued_total_ += frame.size();
+    out_.push_back(std::move(frame));
+    if (state() == WebSocketState::open) state_.store(WebSocketState::closing, std::memory_order_release);
+    schedule_flush();
+}
+
+void Session::finish(CloseCode code, std::string_view reason) {
+    if (finished_) return;
+    finished_ = true;
+    {
+        std::lock_guard lock(close_mutex_);
+        close_code_ = code;
+        close_reason_ = reason;
+    }
+    state_.store(WebSocketState::closed, std::memory_order_release);
+    if (code == CloseCode::abnormal) {
+        transport_dead_ = true;
+        close_socket();
+    } else if (out_.empty()) {
+        close_socket();
+    } else {
+        close_after_flush_ = true;
+        // A peer that stops reading must not keep the socket forever.
+        close_timer_ = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
+        close_timer_->async_wait([self = shared_from_this()](std::error_code ec) {
+            if (!ec) self->close_socket();
+        });
+    }
+    if (receiver_) receiver_->cancel();
+    wake(closers_);
+    wake(writers_);
+    if (on_close) {
+        WebSocket handle(shared_from_this());
+        auto callback = std::move(on_close);
+        callback(handle, code, reason);
+    }
+    loop_.remove(*this);
+}
+
+void Session::close_socket() noexcept {
+    transport_dead_ = true;
+    std::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    out_.clear();
+    buffered_ = 0;
+    if (close_timer_) close_timer_->cancel();
+    wake(writers_);
+    wake(closers_);
+    if (receiver_) receiver_->cancel();
+    if (!finished_) finish(CloseCode::abnormal, {});
+}
+
+void Session::wake(std::vector<asio::steady_timer*>& waiters) noexcept {
+    for (auto* t : waiters) t->cancel();
+}
+
+void Session::drain() {
+    if (finished_ || close_sent_) return;
+    send_close(CloseCode::going_away, "server shutting down");
+    // The peer's answer completes the handshake; without one, close_timeout ends it.
+    close_timer_ = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
+    close_timer_->async_wait([self = shared_from_this()](std::error_code ec) {
+        if (!ec) self->close_socket();
+    });
+}
+
+void Session::close() noexcept { close_socket(); }
+
+void Session::start_close(CloseCode code, std::string_view reason) {
+    if (!finished_ && !close_sent_) send_close(code, reason);
+}
+
+Task<void> Session::wait_close_handshake(CloseCode code) {
+    auto self = shared_from_this();
+    if (finished_) co_return;
+    asio::steady_timer timer(loop_.context(), options_.close_timeout);
+    closers_.push_back(&timer);
+    auto [ec] = co_await timer.async_wait(kAwait);
+    std::erase(closers_, &timer);
+    if (!ec && !finished_) {
+        // The peer never answered our Close: the handshake ends with our code.
+        finish(code, "close handshake timed out");
+        close_socket();
+    }
+}
+
+Task<void> Session::wait_for_close(std::optional<std::chrono::milliseconds> idle) {
+    auto self = shared_from_this();
+    while (!finished_) {
+        asio::steady_timer timer(loop_.context());
+        if (idle)
+            timer.expires_at(last_activity_ + *idle);
+        else
+            timer.expires_at(asio::steady_timer::time_point::max());
+        closers_.push_back(&timer);
+        auto [ec] = co_await timer.async_wait(kAwait);
+        std::erase(closers_, &timer);
+        if (finished_) break;
+        if (ec) co_return;  // cancelled by the caller
+        if (idle && std::chrono::steady_clock::now() >= last_activity_ + *idle) {
+            start_close(CloseCode::normal, "idle");
+            co_await wait_close_handshake(CloseCode::normal);
+            break;
+        }
+    }
+}
+
+// ---- receiving ----
+
+Task<std::optional<Message>> Session::receive(std::chrono::milliseconds timeout) {
+    auto self = shared_from_this();
+    if (inbox_.empty() && !finished_) {
+        if (receiver_) throw herald::error("receive(): another receive() is already waiting on this WebSocket");
+        asio::steady_timer timer(loop_.context(), timeout);
+        receiver_ = &timer;
+        co_await timer.async_wait(kAwait);  // woken by a message, the close, the timeout or a cancel
+        receiver_ = nullptr;
+    }
+    if (inbox_.empty()) co_return std::nullopt;  // closed, timed out or cancelled
+    Message message = std::move(inbox_.front());
+    inbox_.pop_front();
+    inbox_bytes_ -= message.size();
+    wait_readable();  // reading may have paused on a full inbox
+    co_return message;
+}
+
+// ---- sending ----
+
+bool Session::queue_message(Opcode opcode, std::string_view payload) {
+    if (close_sent_ || finished_ || transport_dead_) return false;
+    if (buffered_.load(std::memory_order_relaxed) + payload.size() > options_.max_backlog_bytes) {
+        log().warn("websocket {}: outgoing backlog over {} bytes: closing with 1008",
+                   remote_.address().to_string(), options_.max_backlog_bytes);
+        reading_stopped_ = true;
+        send_close(CloseCode::policy_violation, "send backlog exceeded");
+        close_after_flush_ = true;
+        finish(CloseCode::policy_violation, "send backlog exceeded");
+        return false;
+    }
+    FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
+    for (std::uint64_t i = 0; i < plan.size(); ++i) {
+        auto header = encode_frame_header(plan.header(i));
+        auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
+                                   static_cast<std::size_t>(plan.header(i).payload_length));
+        const std::size_t bytes = header.size + part.size();
+        if (!out_.empty() && out_.back().size() + bytes <= kCoalesceLimit && !(out_.size() == 1 && out_offset_ > 0)) {
+            out_.back().append(header.view()).append(part);
+        } else {
+            std::string frame;
+            frame.reserve(bytes);
+            frame.append(header.view()).append(part);
+            out_.push_back(std::move(frame));
+        }
+        queued_total_ += bytes;
+        buffered_.fetch_add(bytes, std::memory_order_relaxed);
+    }
+    last_activity_ = std::chrono::steady_clock::now();
+    schedule_flush();
+    return true;
+}
+
+Task<std::error_code> Session::wait_written(std::uint64_t target) {
+    auto self = shared_from_this();
+    while (written_total_ < target && !transport_dead_) {
+        asio::steady_timer timer(loop_.context(), asio::steady_timer::time_point::max());
+        writers_.push_back(&timer);
+        co_await timer.async_wait(kAwait);  // woken by progress of the writer
+        std::erase(writers_, &timer);
+    }
+    if (written_total_ < target) co_return std::make_error_code(std::errc::broken_pipe);
+    co_return std::error_code{};
+}
+
+void Session::schedule_flush() {
+    if (flush_posted_ || write_armed_ || transport_dead_) return;
+    flush_posted_ = true;
+    // Everything queued during this loop turn leaves in one gathered write.
+    asio::post(loop_.context(), [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        self->flush();
+    });
+}
+
+void Session::flush() {
+    while (!out_.empty() && !transport_dead_) {
+        iovec iov[kMaxIovecs];
+        int count = 0;
+        for (auto it = out_.begin(); it != out_.end() && count < kMaxIovecs; ++it, ++count) {
+            const std::size_t skip = count == 0 ? out_offset_ : 0;
+            iov[count].iov_base = it->data() + skip;
+            iov[count].iov_len = it->size() - skip;
+        }
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = static_cast<std::size_t>(count);
+        ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (would_block(errno)) {
+                wait_writable();
+                return;
+            }
+            close_socket();  // the peer is gone: 1006
+            return;
+        }
+        auto left = static_cast<std::size_t>(n);
+        written_total_ += left;
+        buffered_.fetch_sub(std::min(buffered_.load(std::memory_order_relaxed), left), std::memory_order_relaxed);
+        while (left > 0) {
+            const std::size_t rest = out_.front().size() - out_offset_;
+            if (left < rest) {
+                out_offset_ += left;
+                left = 0;
+            } else {
+                left -= rest;
+                out_.pop_front();
+                out_offset_ = 0;
+            }
+        }
+    }
+    wake(writers_);
+    if (out_.empty() && close_after_flush_) close_socket();
+}
+
+void Session::wait_writable() {
+    if (write_armed_) return;
+    write_armed_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
+        self->write_armed_ = false;
+        if (ec) {
+            self->close_socket();
+            return;
+        }
+        self->flush();
+    });
+}
+
+std::optional<CloseCode> Session::close_code() const {
+    std::lock_guard lock(close_mutex_);
+    return close_code_;
+}
+
+std::string Session::close_reason() const {
+    std::lock_guard lock(close_mutex_);
+    return close_reason_;
+}
+
+}  // namespace herald::websocket

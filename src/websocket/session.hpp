@@ -1,0 +1,134 @@
+#pragma once
+// One WebSocket connection after the upgrade: a single reader parsing every frame in the loop's
+// buffer, a queue of encoded frames flushed with one gathered write per loop turn, and the closing
+// handshake. Lives on one loop; other threads reach it by posting.
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <herald/websocket/frame.hpp>
+#include <herald/websocket/websocket.hpp>
+
+#include "net/loop_member.hpp"
+
+namespace herald::net {
+class Loop;
+}
+
+namespace herald::websocket {
+
+class Session final : public net::LoopMember, public std::enable_shared_from_this<Session> {
+public:
+    Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol);
+    ~Session();
+
+    /// Starts reading; `input` holds bytes that came with the upgrade request, `output` unsent handshake bytes.
+    void start(std::string input, std::string output);
+
+    net::Loop& loop() noexcept { return loop_; }
+    bool on_loop_thread() const noexcept;
+    const WebSocketOptions& options() const noexcept { return options_; }
+
+    // ---- loop thread ----
+    /// Encodes and queues one message; false when sending is no longer possible.
+    bool queue_message(Opcode opcode, std::string_view payload);
+    /// Waits until every byte queued so far up to `target` (a queued_total()) is written.
+    Task<std::error_code> wait_written(std::uint64_t target);
+    std::uint64_t queued_total() const noexcept { return queued_total_; }
+    Task<std::optional<Message>> receive(std::chrono::milliseconds timeout);
+    /// Sends our Close (once), then waits for the peer's or close_timeout.
+    void start_close(CloseCode code, std::string_view reason);
+    Task<void> wait_close_handshake(CloseCode code);
+    Task<void> wait_for_close(std::optional<std::chrono::milliseconds> idle);
+
+    // ---- callbacks (set on the loop thread) ----
+    std::function<void(WebSocket&, std::string_view)> on_text;
+    std::function<void(WebSocket&, std::span<const std::byte>)> on_binary;
+    std::function<void(WebSocket&, const Message&)> on_message;
+    std::function<void(WebSocket&, CloseCode, std::string_view)> on_close;
+    std::function<void(WebSocket&, std::string_view)> on_ping;
+    std::function<void(WebSocket&, std::string_view)> on_pong;
+
+    // ---- any thread ----
+    WebSocketState state() const noexcept { return state_.load(std::memory_order_acquire); }
+    std::optional<CloseCode> close_code() const;
+    std::string close_reason() const;
+    const std::string& subprotocol() const noexcept { return subprotocol_; }
+    const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
+    std::size_t buffered_amount() const noexcept { return buffered_.load(std::memory_order_relaxed); }
+
+    void drain() override;
+    void close() noexcept override;
+
+private:
+    void wait_readable();
+    void on_readable(std::error_code ec);
+    void read_some();
+    void consume(char* data, std::size_t size);
+    void handle_control();
+    void deliver();
+    void fail(const ProtocolError& error);
+    void send_close(CloseCode code, std::string_view reason);
+    void finish(CloseCode code, std::string_view reason);
+    void schedule_flush();
+    void flush();
+    void wait_writable();
+    void close_socket() noexcept;
+    void wake(std::vector<asio::steady_timer*>& waiters) noexcept;
+
+    net::Loop& loop_;
+    asio::ip::tcp::socket socket_;
+    asio::ip::tcp::endpoint remote_;
+    WebSocketOptions options_;
+    std::string subprotocol_;
+    FrameOptions frame_options_;
+    FrameSequencer sequencer_;
+
+    // reading
+    std::string tail_;       // a partial frame header or control payload kept between reads
+    FrameHeader frame_{};
+    std::uint64_t frame_left_ = 0;
+    std::uint64_t frame_pos_ = 0;
+    bool in_frame_ = false;
+    std::string control_;
+    std::string message_;
+    std::deque<Message> inbox_;
+    std::size_t inbox_bytes_ = 0;
+    bool read_armed_ = false;
+    bool reading_stopped_ = false;
+
+    // writing
+    std::deque<std::string> out_;
+    std::size_t out_offset_ = 0;  // bytes of out_.front() already written
+    std::uint64_t queued_total_ = 0;
+    std::uint64_t written_total_ = 0;
+    std::atomic<std::size_t> buffered_{0};
+    bool flush_posted_ = false;
+    bool write_armed_ = false;
+    bool close_sent_ = false;
+    bool close_after_flush_ = false;
+    bool transport_dead_ = false;
+
+    // waiting coroutines, woken by cancelling their timers
+    asio::steady_timer* receiver_ = nullptr;
+    std::vector<asio::steady_timer*> writers_;
+    std::vector<asio::steady_timer*> closers_;
+    std::chrono::steady_clock::time_point last_activity_;
+    std::unique_ptr<asio::steady_timer> close_timer_;
+
+    std::atomic<WebSocketState> state_{WebSocketState::open};
+    mutable std::mutex close_mutex_;  // close_code_ and close_reason_ are read from any thread
+    std::optional<CloseCode> close_code_;
+    std::string close_reason_;
+    bool finished_ = false;
+};
+
+}  // namespace herald::websocket
