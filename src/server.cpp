@@ -56,6 +56,12 @@ Server::~Server() {
 }
 
 Router& Server::router() noexcept { return impl_->router; }
+WebSocketRegistry& Server::websockets() noexcept { return impl_->websockets; }
+
+asio::thread_pool& Server::Impl::workers() {
+    std::call_once(workers_once, [this] { workers_ = std::make_unique<asio::thread_pool>(options.worker_threads); });
+    return *workers_;
+}
 const ServerOptions& Server::options() const noexcept { return impl_->options; }
 
 std::size_t Server::connection_count() const noexcept {
@@ -140,6 +146,7 @@ void Server::run() {
     first.context().run();
     for (auto& t : impl_->threads) t.join();
     impl_->threads.clear();
+    if (impl_->workers_) impl_->workers_->join();
     {
         std::lock_guard lock(impl_->mutex);
         impl_->stopped = true;

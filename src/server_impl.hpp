@@ -9,6 +9,8 @@
 
 #include <herald/server.hpp>
 
+#include <asio/thread_pool.hpp>
+
 #include "net/loop.hpp"
 
 namespace herald {
@@ -21,6 +23,12 @@ struct Server::Impl {
     http::ParserLimits parser_limits;
     std::vector<std::unique_ptr<net::Loop>> loops;
     std::vector<asio::ip::tcp::endpoint> endpoints;
+    WebSocketRegistry websockets;
+
+    /// The pool that runs blocking routes, created on first use.
+    asio::thread_pool& workers();
+    std::once_flag workers_once;
+    std::unique_ptr<asio::thread_pool> workers_;
 
     std::vector<std::thread> threads;
     std::atomic<bool> running{false};

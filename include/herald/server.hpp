@@ -11,6 +11,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include <herald/http/router.hpp>
+#include <herald/websocket/websocket.hpp>
 
 namespace herald {
 
@@ -31,6 +32,8 @@ struct ServerOptions {
     bool handle_signals = true;     ///< run() stops gracefully on SIGINT/SIGTERM
     bool access_log = true;         ///< one info line per request
     std::string server_header = "herald";  ///< Server field value ("" omits it)
+    unsigned worker_threads = 16;   ///< threads of the pool that runs blocking routes (created on first use)
+    WebSocketOptions websocket{};   ///< defaults for accept_websocket() without options
 };
 
 /// An HTTP server with its own router. Register routes and listen() before run() or start().
@@ -85,6 +88,8 @@ public:
     const ServerOptions& options() const noexcept;
     /// Open connections across all loops (approximate while they change).
     std::size_t connection_count() const noexcept;
+    /// Identified WebSocket connections, from any thread.
+    WebSocketRegistry& websockets() noexcept;
 
     struct Impl;
 

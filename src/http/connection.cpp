@@ -398,14 +398,25 @@ void Connection::dispatch(Request& req, std::unique_ptr<Request> owned) {
     }
     owned->set_connection(this);
     state_ = State::handling;
-    asio::co_spawn(loop_.context(), run_async(shared_from_this(), std::move(owned), m.handler, m.middleware),
+    asio::co_spawn(loop_.context(),
+                   run_async(shared_from_this(), std::move(owned), m.handler, m.middleware, m.blocking),
                    asio::detached);
 }
 
+namespace {
+// Runs a plain-function handler on the calling (worker pool) thread.
+Task<Response> call_on_worker(const Handler* handler, Request* req) { co_return handler->call_sync(*req); }
+}  // namespace
+
 Task<void> Connection::run_async(std::shared_ptr<Connection> self, std::unique_ptr<Request> req,
-                                 const Handler* handler, std::span<const Middleware> middleware) {
+                                 const Handler* handler, std::span<const Middleware> middleware, bool blocking) {
+    // A blocking route's handler hops to the worker pool, after the middleware ran on the loop.
+    auto* pool = blocking ? &self->loop_.server().workers() : nullptr;
+    Handler on_worker([pool, handler](Request& r) -> Task<Response> {
+        co_return co_await asio::co_spawn(pool->get_executor(), call_on_worker(handler, &r), asio::use_awaitable);
+    });
     RouteMatch route;
-    route.handler = handler;
+    route.handler = blocking ? &on_worker : handler;
     route.middleware = middleware;
     std::optional<Response> response;
     try {

@@ -61,7 +61,7 @@ private:
     std::size_t feed_body(std::string_view data);
     void dispatch(Request& req, std::unique_ptr<Request> owned);
     static Task<void> run_async(std::shared_ptr<Connection> self, std::unique_ptr<Request> req,
-                                const Handler* handler, std::span<const Middleware> middleware);
+                                const Handler* handler, std::span<const Middleware> middleware, bool blocking);
     void finish_async(Request& req, Response response);
     void send_response(const Request& req, Response response);
     void respond_error(int status, std::string_view reason);

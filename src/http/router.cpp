@@ -59,6 +59,7 @@ constexpr std::array<Method, 9> allow_order{Method::get,    Method::head,    Met
 struct RouteEntry {
     Handler handler;
     std::size_t max_body_bytes = 0;
+    bool blocking = false;
     const std::vector<Middleware>* middleware = nullptr;  // the group's chain; stable while the router lives
     std::vector<std::string> param_names;                 // in capture order; "*" for the wildcard
     std::string pattern;                                  // the full pattern, for error messages
@@ -323,6 +324,7 @@ struct Router::Impl {
         }
         entry->handler = std::move(route.handler);
         entry->max_body_bytes = route.max_body_bytes;
+        entry->blocking = route.blocking;
         entry->middleware = &group.chain;
         slot = std::move(entry);
         if (route.method) node->methods |= method_bit(*route.method);
@@ -332,6 +334,7 @@ struct Router::Impl {
         out.handler = nullptr;
         out.middleware = {};
         out.max_body_bytes = 0;
+        out.blocking = false;
         out.status = 0;
         out.allow.clear();
         out.params.clear();
@@ -352,6 +355,7 @@ struct Router::Impl {
         out.handler = &found->handler;
         out.middleware = *found->middleware;
         out.max_body_bytes = found->max_body_bytes;
+        out.blocking = found->blocking;
     }
 };
 
@@ -445,6 +449,10 @@ Router& Router::options(std::string_view path, Handler handler) {
 Router& Router::head(std::string_view path, Handler handler) {
     return add(Route{Method::head, std::string(path), std::move(handler)});
 }
+Router& Router::get_blocking(std::string_view path, std::function<Response(Request&)> handler) {
+    return add(Route{Method::get, std::string(path), std::move(handler), 0, true});
+}
+
 Router& Router::any(std::string_view path, Handler handler) {
     return add(Route{std::nullopt, std::string(path), std::move(handler)});
 }

@@ -16,6 +16,7 @@
 
 #include "log.hpp"
 #include "net/loop.hpp"
+#include "server_impl.hpp"
 
 namespace herald::websocket {
 namespace {
@@ -32,19 +33,30 @@ bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK;
 
 }  // namespace
 
-Session::Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol)
+Session::Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
+                 Headers request_headers)
     : loop_(loop),
       socket_(std::move(socket)),
       options_(std::move(options)),
       subprotocol_(std::move(subprotocol)),
+      request_headers_(std::move(request_headers)),
       frame_options_{.role = Role::server, .max_payload_bytes = options_.max_message_bytes},
       sequencer_(MessageLimits{.max_message_bytes = options_.max_message_bytes}),
       last_activity_(std::chrono::steady_clock::now()) {
     std::error_code ec;
     remote_ = socket_.remote_endpoint(ec);
+    last_received_ = last_activity_;
+    ping_deadline_.owner = this;
+    ping_deadline_.fire = [](net::Deadline& d) { static_cast<Session*>(d.owner)->on_ping_deadline(); };
+    keepalive_deadline_.owner = this;
+    keepalive_deadline_.fire = [](net::Deadline& d) { static_cast<Session*>(d.owner)->on_keepalive_deadline(); };
 }
 
-Session::~Session() { loop_.remove(*this); }
+Session::~Session() {
+    net::Deadlines::cancel(ping_deadline_);
+    net::Deadlines::cancel(keepalive_deadline_);
+    loop_.remove(*this);
+}
 
 bool Session::on_loop_thread() const noexcept { return loop_.context().get_executor().running_in_this_thread(); }
 
@@ -56,6 +68,8 @@ void Session::start(std::string input, std::string output) {
         wait_writable();
     }
     if (loop_.draining()) drain();
+    if (options_.ping_policy) start_ping_policy(*options_.ping_policy);
+    if (options_.keepalive_interval.count() > 0) loop_.deadlines.schedule(keepalive_deadline_, options_.keepalive_interval);
     if (!input.empty()) {
         // Frames that came right behind the handshake: parse them from the loop buffer as if just read.
         std::memcpy(loop_.read_buffer(), input.data(), std::min(input.size(), net::Loop::read_buffer_size));
@@ -108,7 +122,7 @@ void Session::read_some() {
 
 void Session::consume(char* data, std::size_t size) {
     auto self = shared_from_this();
-    last_activity_ = std::chrono::steady_clock::now();
+    last_activity_ = last_received_ = std::chrono::steady_clock::now();
     while (size > 0 && !reading_stopped_) {
         if (!in_frame_) {
             auto r = parse_frame_header(std::string_view(data, size), frame_options_);
@@ -168,6 +182,8 @@ void Session::deliver() {
     const bool text = sequencer_.message_opcode() == Opcode::text;
     Message message(text, std::move(message_));
     message_.clear();
+    // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
+    if (text && ping_policy_ && options_.filter_ping_messages && message.text() == ping_policy_->data) return;
     WebSocket handle(shared_from_this());
     if (on_message || (text && on_text) || (!text && on_binary)) {
         if (text && on_text) on_text(handle, message.text());
@@ -247,6 +263,9 @@ void Session::finish(CloseCode code, std::string_view reason) {
         close_reason_ = reason;
     }
     state_.store(WebSocketState::closed, std::memory_order_release);
+    net::Deadlines::cancel(ping_deadline_);
+    net::Deadlines::cancel(keepalive_deadline_);
+    if (!options_.id.empty()) loop_.server().websockets.remove(options_.id, WebSocket(shared_from_this()));
     if (code == CloseCode::abnormal) {
         transport_dead_ = true;
         close_socket();
@@ -363,15 +382,7 @@ Task<std::optional<Message>> Session::receive(std::chrono::milliseconds timeout)
 
 bool Session::queue_message(Opcode opcode, std::string_view payload) {
     if (close_sent_ || finished_ || transport_dead_) return false;
-    if (buffered_.load(std::memory_order_relaxed) + payload.size() > options_.max_backlog_bytes) {
-        log().warn("websocket {}: outgoing backlog over {} bytes: closing with 1008",
-                   remote_.address().to_string(), options_.max_backlog_bytes);
-        reading_stopped_ = true;
-        send_close(CloseCode::policy_violation, "send backlog exceeded");
-        close_after_flush_ = true;
-        finish(CloseCode::policy_violation, "send backlog exceeded");
-        return false;
-    }
+    if (over_backlog(payload.size())) return false;
     FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto header = encode_frame_header(plan.header(i));
@@ -468,6 +479,69 @@ void Session::wait_writable() {
         }
         self->flush();
     });
+}
+
+bool Session::over_backlog(std::size_t bytes) {
+    if (buffered_.load(std::memory_order_relaxed) + bytes <= options_.max_backlog_bytes) return false;
+    if (options_.backlog_policy == BacklogPolicy::drop_message) {
+        log().debug("websocket {}: backlog full, message of {} bytes dropped", remote_.address().to_string(), bytes);
+        return true;
+    }
+    const auto code = options_.backlog_policy == BacklogPolicy::close_try_again_later ? CloseCode::try_again_later
+                                                                                      : CloseCode::policy_violation;
+    log().warn("websocket {}: outgoing backlog over {} bytes: closing with {}", remote_.address().to_string(),
+               options_.max_backlog_bytes, static_cast<int>(code));
+    drop(code, "send backlog exceeded");
+    return true;
+}
+
+void Session::drop(CloseCode code, std::string_view reason) {
+    if (finished_) return;
+    reading_stopped_ = true;
+    // The peer is not reading: what is queued will not drain, so the Close goes out alone.
+    out_.clear();
+    out_offset_ = 0;
+    buffered_ = 0;
+    written_total_ = queued_total_;
+    if (!close_sent_) send_close(code, reason);
+    close_after_flush_ = true;
+    finish(code, reason);
+    schedule_flush();
+}
+
+void Session::start_ping_policy(PingPolicy policy) {
+    ping_policy_ = std::move(policy);
+    on_ping_deadline();  // Sisk's Start() sends the first one at once
+}
+
+void Session::on_ping_deadline() {
+    if (finished_ || close_sent_ || !ping_policy_) return;
+    queue_message(Opcode::text, ping_policy_->data);
+    loop_.deadlines.schedule(ping_deadline_, ping_policy_->interval);
+}
+
+void Session::on_keepalive_deadline() {
+    if (finished_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const auto silent = now - last_received_;
+    if (silent >= options_.keepalive_interval + options_.keepalive_timeout) {
+        log().debug("websocket {}: no frame for {} ms: peer considered dead", remote_.address().to_string(),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(silent).count());
+        close_socket();  // 1006: nothing can be exchanged with a dead peer
+        return;
+    }
+    if (silent >= options_.keepalive_interval && !close_sent_) {
+        std::string frame;
+        append_frame(frame, FrameHeader{.opcode = Opcode::ping}, {});
+        queued_total_ += frame.size();
+        out_.push_back(std::move(frame));
+        schedule_flush();
+    }
+    // Check again when the peer's answer is due, or when the silence reaches the interval.
+    const auto due = silent >= options_.keepalive_interval ? options_.keepalive_interval + options_.keepalive_timeout
+                                                           : options_.keepalive_interval;
+    auto next = std::chrono::duration_cast<std::chrono::milliseconds>(due - silent) + std::chrono::milliseconds(1);
+    loop_.deadlines.schedule(keepalive_deadline_, next);
 }
 
 std::optional<CloseCode> Session::close_code() const {

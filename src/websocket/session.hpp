@@ -17,6 +17,7 @@
 #include <herald/websocket/frame.hpp>
 #include <herald/websocket/websocket.hpp>
 
+#include "net/deadlines.hpp"
 #include "net/loop_member.hpp"
 
 namespace herald::net {
@@ -27,7 +28,8 @@ namespace herald::websocket {
 
 class Session final : public net::LoopMember, public std::enable_shared_from_this<Session> {
 public:
-    Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol);
+    Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
+            Headers request_headers);
     ~Session();
 
     /// Starts reading; `input` holds bytes that came with the upgrade request, `output` unsent handshake bytes.
@@ -65,6 +67,13 @@ public:
     const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
     std::size_t buffered_amount() const noexcept { return buffered_.load(std::memory_order_relaxed); }
 
+    const Headers& request_headers() const noexcept { return request_headers_; }
+    const std::string& id() const noexcept { return options_.id; }
+    /// Starts (or replaces) Sisk's data ping (loop thread).
+    void start_ping_policy(PingPolicy policy);
+    /// Sends a Close and closes TCP once it is written, without waiting for the peer (loop thread).
+    void drop(CloseCode code, std::string_view reason);
+
     void drain() override;
     void close() noexcept override;
 
@@ -83,12 +92,20 @@ private:
     void wait_writable();
     void close_socket() noexcept;
     void wake(std::vector<asio::steady_timer*>& waiters) noexcept;
+    void on_ping_deadline();
+    void on_keepalive_deadline();
+    bool over_backlog(std::size_t bytes);
 
     net::Loop& loop_;
     asio::ip::tcp::socket socket_;
     asio::ip::tcp::endpoint remote_;
     WebSocketOptions options_;
     std::string subprotocol_;
+    Headers request_headers_;
+    std::optional<PingPolicy> ping_policy_;
+    net::Deadline ping_deadline_;
+    net::Deadline keepalive_deadline_;
+    std::chrono::steady_clock::time_point last_received_;
     FrameOptions frame_options_;
     FrameSequencer sequencer_;
 

@@ -1,6 +1,10 @@
 // The WebSocket opening handshake (RFC 6455 §4.2) on top of an HTTP request, and WebSocket routes.
 #include <algorithm>
+#include <future>
 #include <memory>
+
+#include <asio/co_spawn.hpp>
+#include <asio/use_future.hpp>
 
 #include <herald/http/http_error.hpp>
 #include <herald/http/request.hpp>
@@ -9,6 +13,7 @@
 #include <herald/websocket/websocket.hpp>
 
 #include "http/connection.hpp"
+#include "server_impl.hpp"
 #include "websocket/session.hpp"
 
 namespace herald {
@@ -37,7 +42,10 @@ bool Request::is_websocket_upgrade() const noexcept {
     return method_ == Method::get && upgrade && has_token(*upgrade, "websocket");
 }
 
-Task<WebSocket> Request::accept_websocket() { co_return co_await accept_websocket(WebSocketOptions{}); }
+Task<WebSocket> Request::accept_websocket() {
+    if (!connection_) throw error("accept_websocket(): the request is not on a live connection");
+    co_return co_await accept_websocket(connection_->loop().server().options.websocket);
+}
 
 Task<WebSocket> Request::accept_websocket(const WebSocketOptions& given) {
     WebSocketOptions options = given;  // the caller's object may not outlive the first suspension
@@ -71,12 +79,88 @@ Task<WebSocket> Request::accept_websocket(const WebSocketOptions& given) {
     for (const auto& [name, value] : options.headers) accepted.headers().add(name, value);
 
     http::Connection* conn = connection_;
+    auto& registry = conn->loop().server().websockets;
+    if (!options.id.empty() && options.duplicate_id == DuplicateIdPolicy::reject_new && registry.get(options.id))
+        refuse(409, "a connection with this id is already open");
+
     connection_ = nullptr;  // one upgrade per request
+    Headers request_headers;
+    for (const auto& h : headers_) request_headers.add(h.name, h.value);
     auto detached = conn->upgrade(*this, std::move(accepted));
     auto session = std::make_shared<websocket::Session>(conn->loop(), std::move(detached.socket), std::move(options),
-                                                        std::move(subprotocol));
+                                                        std::move(subprotocol), std::move(request_headers));
+    WebSocket socket(session);
+    if (!session->id().empty()) {
+        std::optional<WebSocket> replaced;
+        const bool replace = session->options().duplicate_id == DuplicateIdPolicy::replace_old;
+        if (!registry.add(session->id(), socket, replace, replaced)) {
+            // Lost a race with another connection taking the id since the check above.
+            session->start({}, std::move(detached.output));
+            session->drop(CloseCode::policy_violation, "id already in use");
+            co_return socket;
+        }
+        if (replaced) replaced->drop(CloseCode::normal, "replaced by a new connection");
+    }
     session->start(std::move(detached.input), std::move(detached.output));
-    co_return WebSocket(std::move(session));
+    co_return socket;
+}
+
+namespace {
+
+// Runs `task` on the loop of the connection or session and blocks the calling worker thread for its
+// result. Gives up when that loop has stopped (the server is gone), so the pool can always be joined.
+template <class T>
+T wait_on_loop(net::Loop& loop, Task<T> task) {
+    if (loop.context().get_executor().running_in_this_thread())
+        throw error("a blocking WebSocket call on an event loop would deadlock: use a blocking route");
+    auto future = asio::co_spawn(loop.context(), std::move(task), asio::use_future);
+    while (future.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+        if (loop.context().stopped()) throw error("the server stopped");
+    return future.get();
+}
+
+Task<void> close_task(WebSocket ws, CloseCode code, std::string reason) { co_await ws.close(code, reason); }
+
+}  // namespace
+
+SyncWebSocket Request::accept_websocket_sync() {
+    if (!connection_) throw error("accept_websocket_sync(): the request is not on a live connection");
+    return accept_websocket_sync(connection_->loop().server().options.websocket);
+}
+
+SyncWebSocket Request::accept_websocket_sync(const WebSocketOptions& options) {
+    if (!connection_) throw error("accept_websocket_sync(): the request is not on a live connection");
+    return SyncWebSocket(wait_on_loop(connection_->loop(), accept_websocket(options)));
+}
+
+bool SyncWebSocket::send(std::string_view text) {
+    if (!ws_) return false;
+    return !wait_on_loop(ws_.session_loop(), ws_.send(text));
+}
+
+bool SyncWebSocket::send(std::span<const std::byte> bytes) {
+    if (!ws_) return false;
+    return !wait_on_loop(ws_.session_loop(), ws_.send(bytes));
+}
+
+std::optional<Message> SyncWebSocket::wait_next() { return wait_next(std::chrono::seconds(60)); }
+
+std::optional<Message> SyncWebSocket::wait_next(std::chrono::milliseconds timeout) {
+    if (!ws_) return std::nullopt;
+    return wait_on_loop(ws_.session_loop(), ws_.receive(timeout));
+}
+
+void SyncWebSocket::wait_for_close() {
+    if (ws_) wait_on_loop(ws_.session_loop(), ws_.wait_for_close());
+}
+
+void SyncWebSocket::wait_for_close(std::chrono::milliseconds idle) {
+    if (ws_) wait_on_loop(ws_.session_loop(), ws_.wait_for_close(idle));
+}
+
+Response SyncWebSocket::close(CloseCode code, std::string_view reason) {
+    if (ws_) wait_on_loop(ws_.session_loop(), close_task(ws_, code, std::string(reason)));
+    return Response(101);  // never sent: the connection was upgraded
 }
 
 RouteGroup& RouteGroup::ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options) {

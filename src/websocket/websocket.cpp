@@ -157,4 +157,24 @@ const asio::ip::tcp::endpoint& WebSocket::remote_endpoint() const noexcept {
 
 std::size_t WebSocket::buffered_amount() const noexcept { return session_ ? session_->buffered_amount() : 0; }
 
+std::string_view WebSocket::id() const noexcept { return session_ ? std::string_view(session_->id()) : std::string_view{}; }
+
+const Headers& WebSocket::request_headers() const noexcept {
+    static const Headers none;
+    return session_ ? session_->request_headers() : none;
+}
+
+void WebSocket::ping_policy(PingPolicy policy) {
+    if (auto s = session_) run_on_loop(s, [s, p = std::move(policy)]() mutable { s->start_ping_policy(std::move(p)); });
+}
+
+void WebSocket::drop(CloseCode code, std::string_view reason) {
+    if (auto s = session_) run_on_loop(s, [s, code, r = std::string(reason)] { s->drop(code, r); });
+}
+
+net::Loop& WebSocket::session_loop() const {
+    if (!session_) throw error("no connection behind this WebSocket handle");
+    return session_->loop();
+}
+
 }  // namespace herald

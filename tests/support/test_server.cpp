@@ -111,6 +111,14 @@ int main(int argc, char** argv) {
     server.ws("/ws/chat", [](WebSocket ws) -> Task<void> {
         while (auto m = co_await ws.receive(std::chrono::hours(1))) co_await ws.send(*m);
     }, WebSocketOptions{.subprotocols = {"chat.v2", "chat.v1"}, .allowed_origins = {"http://allowed.test"}});
+    // Every method reaches the handshake here (ws() routes are GET routes, refused with 405 by the router),
+    // so the handshake's own refusal of a non-GET upgrade can be tested; a GET upgrades and echoes.
+    server.any("/ws/any-method", [](Request& req) -> Task<Response> {
+        auto ws = co_await req.accept_websocket();
+        while (auto m = co_await ws.receive(std::chrono::hours(1)))
+            if (co_await ws.send(*m)) break;
+        co_return Response(101);  // never sent: the connection was upgraded
+    });
     auto api = server.group("/api");
     api.use([](Request& req, Next next) -> Task<Response> {
         if (req.header("X-Token") != "secret") co_return Response::error(401, "missing token");

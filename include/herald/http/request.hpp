@@ -22,6 +22,7 @@ class Connection;
 }  // namespace http
 
 class WebSocket;
+class SyncWebSocket;
 struct WebSocketOptions;
 
 /// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a malformed escape.
@@ -73,6 +74,9 @@ public:
     /// the route answers with it. Only from coroutine handlers, at most once per request.
     Task<WebSocket> accept_websocket();
     Task<WebSocket> accept_websocket(const WebSocketOptions& options);
+    /// The blocking form, for handlers on the worker pool (blocking routes): Sisk's GetWebSocket().
+    SyncWebSocket accept_websocket_sync();
+    SyncWebSocket accept_websocket_sync(const WebSocketOptions& options);
     /// True when the request asks for a WebSocket upgrade (GET with Upgrade: websocket).
     bool is_websocket_upgrade() const noexcept;
 

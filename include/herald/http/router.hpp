@@ -82,6 +82,8 @@ struct Route {
     std::string path;                ///< "/static", "/rooms/{id}", "/files/*"
     Handler handler;
     std::size_t max_body_bytes = 0;  ///< request body limit for this route; 0: the server's default
+    bool blocking = false;           ///< run a plain-function handler on the server's worker pool, where it
+                                     ///< may block (Sisk's synchronous style, e.g. SyncWebSocket)
 };
 
 /// A route found for a request, with everything needed to run it.
@@ -89,12 +91,13 @@ struct RouteMatch {
     const Handler* handler = nullptr;             ///< nullptr when no route matched
     std::span<const Middleware> middleware;       ///< outermost first
     std::size_t max_body_bytes = 0;               ///< 0: the server's default
+    bool blocking = false;                        ///< run on the worker pool
     int status = 0;                               ///< 404 or 405 when handler is nullptr
     std::string allow;                            ///< the Allow value for a 405
     std::vector<std::pair<std::string_view, std::string_view>> params;  ///< names → raw values (views into path)
 
     /// True when the route can run inline: a plain-function handler and no middleware.
-    bool is_sync() const noexcept { return handler && handler->is_sync() && middleware.empty(); }
+    bool is_sync() const noexcept { return handler && handler->is_sync() && middleware.empty() && !blocking; }
     /// Runs middleware and handler as one coroutine.
     Task<Response> run(Request& req) const;
 };
@@ -154,6 +157,8 @@ public:
     Router& options(std::string_view path, Handler handler);
     Router& head(std::string_view path, Handler handler);
     Router& any(std::string_view path, Handler handler);
+    /// A GET route whose plain-function handler runs on the worker pool and may block.
+    Router& get_blocking(std::string_view path, std::function<Response(Request&)> handler);
     /// A WebSocket route (Vapor's app.webSocket): GET with the upgrade handshake, then `handler`.
     /// Middleware of the router runs before the upgrade; a refused handshake answers 400/403/426.
     Router& ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options = {});

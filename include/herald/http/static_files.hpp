@@ -13,7 +13,7 @@ namespace herald {
 /// How static files are served.
 struct StaticOptions {
     std::string index = "index.html";  ///< file served for a directory path ("" disables)
-    std::string cache_control;         ///< Cache-Control value to add ("" adds none)
+    std::string cache_control{};       ///< Cache-Control value to add ("" adds none)
 };
 
 /// A handler serving files below `root` for a wildcard route: `router.get("/assets/*", static_files("web"))`.

@@ -91,8 +91,8 @@ struct FrameParseResult {
 };
 
 /// Parses the frame header at the start of `data`. incomplete: the header (or the bytes that decide an
-/// error) has not fully arrived; offer the same bytes plus more again. Errors are found as early as the
-/// bytes allow, checked in wire order, so the result never depends on how the input was split:
+/// error) has not fully arrived; offer the same bytes plus more again. Each field is judged as soon as
+/// all its bytes are there, in wire order, so the result never depends on how the input was split:
 /// 1002 for RSV bits not in allowed_rsv (or any on a control frame), reserved opcodes, fragmented or
 /// over-125-byte control frames, the wrong MASK bit for the role and 64-bit lengths with the top bit
 /// set; 1009 for a payload over max_payload_bytes. Non-minimal length encodings are accepted (§5.2).

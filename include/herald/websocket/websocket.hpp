@@ -24,21 +24,50 @@
 
 #include <herald/http/headers.hpp>
 #include <herald/http/response.hpp>
+#include <herald/registry.hpp>
 #include <herald/task.hpp>
 #include <herald/websocket/close_code.hpp>
 
 namespace herald {
 
-/// Settings of one WebSocket connection, given to accept_websocket() or router.ws().
+/// Sisk's ping policy: an application-level text message sent at an interval (not a Ping frame), which
+/// keeps intermediaries from closing a quiet connection. The first one goes out at once.
+struct PingPolicy {
+    std::string data = "%ping%";                 ///< the text message sent
+    std::chrono::milliseconds interval{5'000};   ///< how often
+};
+
+/// What happens when an identified connection registers an id that is already live.
+enum class DuplicateIdPolicy : std::uint8_t {
+    replace_old,  ///< the older connection is closed (1000, "replaced") and the new one takes the id (Sisk)
+    reject_new,   ///< the new handshake is refused with 409
+};
+
+/// What happens when a connection's unsent bytes would exceed max_backlog_bytes (a slow reader).
+enum class BacklogPolicy : std::uint8_t {
+    close_policy_violation,  ///< close with 1008
+    close_try_again_later,   ///< close with 1013
+    drop_message,            ///< drop the message that does not fit; the connection stays
+};
+
+/// Settings of one WebSocket connection, given to accept_websocket() or router.ws(); the server's
+/// defaults are ServerOptions::websocket.
 struct WebSocketOptions {
-    std::vector<std::string> subprotocols;     ///< supported, in order of preference; the first the client offers wins
-    std::vector<std::string> allowed_origins;  ///< when not empty, other Origin values get 403 (cross-site hijacking)
-    Headers headers;                           ///< extra fields for the 101 response
+    std::vector<std::string> subprotocols{};   ///< supported, in order of preference; the first the client offers wins
+    std::vector<std::string> allowed_origins{};///< when not empty, other Origin values get 403 (cross-site hijacking)
+    Headers headers{};                         ///< extra fields for the 101 response
     std::size_t max_message_bytes = 16 << 20;  ///< incoming message limit → close 1009
     std::size_t buffer_size = 64 << 10;        ///< outgoing messages are split into frames of this size (Sisk: 1024)
     std::chrono::milliseconds receive_timeout{30'000};  ///< receive() without a timeout waits this long (Sisk)
     std::chrono::milliseconds close_timeout{5'000};     ///< wait this long for the peer's Close, then drop TCP
-    std::size_t max_backlog_bytes = 64 << 20;  ///< unsent bytes beyond this fail sends and close with 1008
+    std::size_t max_backlog_bytes = 64 << 20;  ///< unsent bytes allowed; beyond it backlog_policy applies
+    BacklogPolicy backlog_policy = BacklogPolicy::close_policy_violation;
+    std::string id{};                          ///< non-empty: listed under this id in server.websockets()
+    DuplicateIdPolicy duplicate_id = DuplicateIdPolicy::replace_old;
+    std::optional<PingPolicy> ping_policy{};   ///< Sisk's data ping, started with the connection
+    bool filter_ping_messages = true;          ///< drop incoming messages equal to the ping policy's data
+    std::chrono::milliseconds keepalive_interval{0};  ///< send a Ping frame after this much silence; 0: off
+    std::chrono::milliseconds keepalive_timeout{10'000};  ///< no frame within interval + this: peer is dead (1006)
 };
 
 /// A received message: text (valid UTF-8) or binary.
@@ -67,6 +96,9 @@ enum class WebSocketState : std::uint8_t { open, closing, closed };
 
 namespace websocket {
 class Session;
+}
+namespace net {
+class Loop;
 }
 
 /// A cheap, copyable handle to one WebSocket connection. Every member is safe from any thread; using a
@@ -124,7 +156,21 @@ public:
     const asio::ip::tcp::endpoint& remote_endpoint() const noexcept;
     /// Bytes queued and not yet written.
     std::size_t buffered_amount() const noexcept;
+    /// The id this connection is registered under in server.websockets() ("" when none).
+    std::string_view id() const noexcept;
+    /// The header fields of the upgrade request.
+    const Headers& request_headers() const noexcept;
+    /// Starts (or replaces) Sisk's ping policy on this connection.
+    void ping_policy(PingPolicy policy);
+    /// Closes without waiting for the handshake (the registry's drop_all, server shutdown).
+    void drop(CloseCode code = CloseCode::going_away, std::string_view reason = {});
     explicit operator bool() const noexcept { return static_cast<bool>(session_); }
+    /// The session behind the handle (library internal).
+    websocket::Session* session() const noexcept { return session_.get(); }
+    /// The event loop the connection lives on (library internal).
+    net::Loop& session_loop() const;
+    /// Handles are equal when they refer to the same connection.
+    bool operator==(const WebSocket& other) const noexcept { return session_ == other.session_; }
 
 private:
     std::shared_ptr<websocket::Session> session_;
@@ -135,6 +181,40 @@ private:
 namespace herald {
 
 class Request;
+
+/// server.websockets(): identified WebSocket connections (accept_websocket({.id = "..."})).
+class WebSocketRegistry : public Registry<WebSocket> {
+public:
+    /// Closes every registered connection with `code` (1001 by default).
+    void drop_all(CloseCode code = CloseCode::going_away) {
+        for (auto& ws : all()) ws.drop(code);
+    }
+};
+
+/// Blocking access to a WebSocket (Sisk's synchronous API), for handlers that run on the worker pool
+/// (`router.get_blocking(...)` or `Route{..., .blocking = true}`); never call it on an event loop.
+class SyncWebSocket {
+public:
+    explicit SyncWebSocket(WebSocket ws) : ws_(std::move(ws)) {}
+    /// Sends text and waits until it is written; false once the connection is closed.
+    bool send(std::string_view text);
+    /// Sends binary data and waits until it is written.
+    bool send(std::span<const std::byte> bytes);
+    /// The next message; empty after 60 s (Sisk's default), on close or on timeout.
+    std::optional<Message> wait_next();
+    std::optional<Message> wait_next(std::chrono::milliseconds timeout);
+    /// Blocks until the connection closes.
+    void wait_for_close();
+    /// Blocks until the connection closes, or closes it after `idle` with no message either way.
+    void wait_for_close(std::chrono::milliseconds idle);
+    /// Closes (handshake included) and returns the Response for the handler to return.
+    Response close(CloseCode code = CloseCode::normal, std::string_view reason = {});
+    /// The asynchronous handle (callbacks, state, registry id).
+    WebSocket& handle() noexcept { return ws_; }
+
+private:
+    WebSocket ws_;
+};
 
 /// A WebSocket route handler, in any of the seeds' shapes:
 /// `Task<void>(WebSocket)`, `Task<void>(Request&, WebSocket)` or, callback style, `void(Request&, WebSocket)`
