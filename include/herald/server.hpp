@@ -59,6 +59,11 @@ public:
     Server& patch(std::string_view path, Handler h) { router().patch(path, std::move(h)); return *this; }
     Server& del(std::string_view path, Handler h) { router().del(path, std::move(h)); return *this; }
     Server& any(std::string_view path, Handler h) { router().any(path, std::move(h)); return *this; }
+    /// A GET route whose handler runs on the worker pool and may block (see Router::get_blocking).
+    Server& get_blocking(std::string_view path, std::function<Response(Request&)> h) {
+        router().get_blocking(path, std::move(h));
+        return *this;
+    }
     /// A WebSocket route (see Router::ws).
     Server& ws(std::string_view path, WebSocketHandler h, WebSocketOptions options = {}) {
         router().ws(path, std::move(h), std::move(options));

@@ -13,6 +13,8 @@
 
 #include <herald/herald.hpp>
 
+#include "websocket_api_routes.hpp"
+
 using namespace herald;
 using namespace std::chrono_literals;
 
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
             if (co_await ws.send(*m)) break;
         co_return Response(101);  // never sent: the connection was upgraded
     });
+    herald::testing::add_websocket_api_routes(server);
     auto api = server.group("/api");
     api.use([](Request& req, Next next) -> Task<Response> {
         if (req.header("X-Token") != "secret") co_return Response::error(401, "missing token");
