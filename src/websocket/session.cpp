@@ -1,7 +1,6 @@
 #include "websocket/session.hpp"
 
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,10 +21,6 @@ namespace herald::websocket {
 namespace {
 
 constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
-// Gathered write: at most this many queued frames per writev.
-constexpr int kMaxIovecs = 64;
-// Small frames are appended to the previous queued string, so a burst of them is one iovec.
-constexpr std::size_t kCoalesceLimit = 16 * 1024;
 // The receive queue: past this many bytes waiting for receive(), reading pauses (TCP pushes back).
 constexpr std::size_t kInboxPauseBytes = 4 << 20;
 
@@ -63,8 +58,7 @@ bool Session::on_loop_thread() const noexcept { return loop_.context().get_execu
 void Session::start(std::string input, std::string output) {
     loop_.add(*this);
     if (!output.empty()) {
-        queued_total_ += output.size();
-        out_.push_back(std::move(output));
+        out_.push(std::move(output));
         wait_writable();
     }
     if (loop_.draining()) drain();
@@ -104,7 +98,9 @@ void Session::read_some() {
     const std::size_t have = tail_.size();  // never more than a frame header or a control payload
     std::memcpy(buf, tail_.data(), have);
     for (;;) {
-        ssize_t n = ::recv(socket_.native_handle(), buf + have, net::Loop::read_buffer_size - have, 0);
+        // Sisk's WebSocketBufferSize also sets the read chunk; the default reads what the loop buffer holds.
+        const std::size_t room = std::min(net::Loop::read_buffer_size - have, std::max<std::size_t>(options_.buffer_size, 256));
+        ssize_t n = ::recv(socket_.native_handle(), buf + have, room, 0);
         if (n > 0) {
             tail_.clear();
             consume(buf, have + static_cast<std::size_t>(n));
@@ -204,8 +200,7 @@ void Session::handle_control() {
                 FrameHeader pong{.opcode = Opcode::pong};
                 std::string frame;
                 append_frame(frame, pong, control_);
-                queued_total_ += frame.size();
-                out_.push_back(std::move(frame));
+                out_.push(std::move(frame));
                 schedule_flush();
             }
             if (on_ping) on_ping(handle, control_);
@@ -248,8 +243,7 @@ void Session::send_close(CloseCode code, std::string_view reason) {
     close_sent_ = true;
     std::string frame;
     append_frame(frame, FrameHeader{.opcode = Opcode::close}, make_close_payload(code, reason));
-    queued_total_ += frame.size();
-    out_.push_back(std::move(frame));
+    out_.push(std::move(frame));
     if (state() == WebSocketState::open) state_.store(WebSocketState::closing, std::memory_order_release);
     schedule_flush();
 }
@@ -386,20 +380,11 @@ bool Session::queue_message(Opcode opcode, std::string_view payload) {
     FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto header = encode_frame_header(plan.header(i));
-        auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
-                                   static_cast<std::size_t>(plan.header(i).payload_length));
-        const std::size_t bytes = header.size + part.size();
-        if (!out_.empty() && out_.back().size() + bytes <= kCoalesceLimit && !(out_.size() == 1 && out_offset_ > 0)) {
-            out_.back().append(header.view()).append(part);
-        } else {
-            std::string frame;
-            frame.reserve(bytes);
-            frame.append(header.view()).append(part);
-            out_.push_back(std::move(frame));
-        }
-        queued_total_ += bytes;
-        buffered_.fetch_add(bytes, std::memory_order_relaxed);
+        out_.append(header.view());
+        out_.append(payload.substr(static_cast<std::size_t>(plan.offset(i)),
+                                   static_cast<std::size_t>(plan.header(i).payload_length)));
     }
+    buffered_.store(out_.buffered(), std::memory_order_relaxed);
     last_activity_ = std::chrono::steady_clock::now();
     schedule_flush();
     return true;
@@ -407,13 +392,13 @@ bool Session::queue_message(Opcode opcode, std::string_view payload) {
 
 Task<std::error_code> Session::wait_written(std::uint64_t target) {
     auto self = shared_from_this();
-    while (written_total_ < target && !transport_dead_) {
+    while (out_.written() < target && !transport_dead_) {
         asio::steady_timer timer(loop_.context(), asio::steady_timer::time_point::max());
         writers_.push_back(&timer);
         co_await timer.async_wait(kAwait);  // woken by progress of the writer
         std::erase(writers_, &timer);
     }
-    if (written_total_ < target) co_return std::make_error_code(std::errc::broken_pipe);
+    if (out_.written() < target) co_return std::make_error_code(std::errc::broken_pipe);
     co_return std::error_code{};
 }
 
@@ -428,40 +413,17 @@ void Session::schedule_flush() {
 }
 
 void Session::flush() {
-    while (!out_.empty() && !transport_dead_) {
-        iovec iov[kMaxIovecs];
-        int count = 0;
-        for (auto it = out_.begin(); it != out_.end() && count < kMaxIovecs; ++it, ++count) {
-            const std::size_t skip = count == 0 ? out_offset_ : 0;
-            iov[count].iov_base = it->data() + skip;
-            iov[count].iov_len = it->size() - skip;
-        }
-        msghdr msg{};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = static_cast<std::size_t>(count);
-        ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (would_block(errno)) {
-                wait_writable();
-                return;
-            }
-            close_socket();  // the peer is gone: 1006
+    if (!transport_dead_) {
+        auto result = out_.flush(socket_.native_handle());
+        buffered_.store(out_.buffered(), std::memory_order_relaxed);
+        if (result == net::OutputQueue::Flush::blocked) {
+            wake(writers_);
+            wait_writable();
             return;
         }
-        auto left = static_cast<std::size_t>(n);
-        written_total_ += left;
-        buffered_.fetch_sub(std::min(buffered_.load(std::memory_order_relaxed), left), std::memory_order_relaxed);
-        while (left > 0) {
-            const std::size_t rest = out_.front().size() - out_offset_;
-            if (left < rest) {
-                out_offset_ += left;
-                left = 0;
-            } else {
-                left -= rest;
-                out_.pop_front();
-                out_offset_ = 0;
-            }
+        if (result == net::OutputQueue::Flush::failed) {
+            close_socket();  // the peer is gone: 1006
+            return;
         }
     }
     wake(writers_);
@@ -500,9 +462,7 @@ void Session::drop(CloseCode code, std::string_view reason) {
     reading_stopped_ = true;
     // The peer is not reading: what is queued will not drain, so the Close goes out alone.
     out_.clear();
-    out_offset_ = 0;
     buffered_ = 0;
-    written_total_ = queued_total_;
     if (!close_sent_) send_close(code, reason);
     close_after_flush_ = true;
     finish(code, reason);
@@ -533,8 +493,7 @@ void Session::on_keepalive_deadline() {
     if (silent >= options_.keepalive_interval && !close_sent_) {
         std::string frame;
         append_frame(frame, FrameHeader{.opcode = Opcode::ping}, {});
-        queued_total_ += frame.size();
-        out_.push_back(std::move(frame));
+        out_.push(std::move(frame));
         schedule_flush();
     }
     // Check again when the peer's answer is due, or when the silence reaches the interval.

@@ -19,6 +19,7 @@
 
 #include "net/deadlines.hpp"
 #include "net/loop_member.hpp"
+#include "net/output_queue.hpp"
 
 namespace herald::net {
 class Loop;
@@ -44,7 +45,7 @@ public:
     bool queue_message(Opcode opcode, std::string_view payload);
     /// Waits until every byte queued so far up to `target` (a queued_total()) is written.
     Task<std::error_code> wait_written(std::uint64_t target);
-    std::uint64_t queued_total() const noexcept { return queued_total_; }
+    std::uint64_t queued_total() const noexcept { return out_.queued(); }
     Task<std::optional<Message>> receive(std::chrono::milliseconds timeout);
     /// Sends our Close (once), then waits for the peer's or close_timeout.
     void start_close(CloseCode code, std::string_view reason);
@@ -123,10 +124,7 @@ private:
     bool reading_stopped_ = false;
 
     // writing
-    std::deque<std::string> out_;
-    std::size_t out_offset_ = 0;  // bytes of out_.front() already written
-    std::uint64_t queued_total_ = 0;
-    std::uint64_t written_total_ = 0;
+    net::OutputQueue out_;
     std::atomic<std::size_t> buffered_{0};
     bool flush_posted_ = false;
     bool write_armed_ = false;

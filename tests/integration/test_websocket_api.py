@@ -5,12 +5,13 @@ the synchronous (blocking) dialog of the seeds."""
 import asyncio
 import base64
 import os
+import signal
 import time
 import unittest
 
 import websockets
 
-from harness import ServerTestCase, connect, curl, run_tests, send
+from harness import ServerTestCase, connect, curl, run_tests, send, start_test_server
 
 
 class WebSocketApiTest(ServerTestCase):
@@ -177,6 +178,26 @@ class WebSocketApiTest(ServerTestCase):
                     await ws.recv()
                 self.assertEqual(closed.exception.rcvd.code, 1000)
         self.run_async(go())
+
+
+class WebSocketShutdownTest(unittest.TestCase):
+    def test_graceful_stop_closes_websockets_with_1001(self):
+        server = start_test_server("--threads", "2", "--shutdown-timeout-ms", "5000")
+        try:
+            async def go():
+                url = "ws://127.0.0.1:%d" % server.port
+                sockets = [await websockets.connect(url + "/ws/echo") for _ in range(4)]
+                await sockets[0].send("before the stop")
+                self.assertEqual(await sockets[0].recv(), "before the stop")
+                server.send_signal(signal.SIGTERM)
+                for ws in sockets:
+                    with self.assertRaises(websockets.ConnectionClosed) as closed:
+                        await asyncio.wait_for(ws.recv(), 10)
+                    self.assertEqual(closed.exception.rcvd.code, 1001)
+            asyncio.run(go())
+            self.assertEqual(server.wait(), 0, server.stderr())
+        finally:
+            server.close()
 
 
 if __name__ == "__main__":
