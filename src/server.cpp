@@ -57,6 +57,7 @@ Server::~Server() {
 
 Router& Server::router() noexcept { return impl_->router; }
 WebSocketRegistry& Server::websockets() noexcept { return impl_->websockets; }
+EventSourceRegistry& Server::event_sources() noexcept { return impl_->event_sources; }
 
 asio::thread_pool& Server::Impl::workers() {
     std::call_once(workers_once, [this] { workers_ = std::make_unique<asio::thread_pool>(options.worker_threads); });

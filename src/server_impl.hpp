@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <herald/server.hpp>
+#include <herald/sse/event_source.hpp>
 
 #include <asio/thread_pool.hpp>
 
@@ -24,6 +25,8 @@ struct Server::Impl {
     std::vector<std::unique_ptr<net::Loop>> loops;
     std::vector<asio::ip::tcp::endpoint> endpoints;
     WebSocketRegistry websockets;
+    EventSourceRegistry event_sources;
+    std::atomic<std::uint64_t> slow_consumers_dropped{0};  // event streams dropped for not reading
 
     /// The pool that runs blocking routes, created on first use.
     asio::thread_pool& workers();

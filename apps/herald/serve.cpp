@@ -1,4 +1,5 @@
 // herald serve: the ready hub. For now: the demo page, health check and a benchmark route.
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -43,6 +44,24 @@ int serve(const ServeOptions& o) {
     server.ws("/ws/echo", [](WebSocket ws) -> Task<void> {
         while (auto message = co_await ws.receive(std::chrono::hours(24)))
             if (co_await ws.send(*message)) break;
+    });
+    // Server-Sent Events: every /events stream is listed in the registry (under ?id= or a generated id),
+    // and POST /publish sends the request body as one event to all of them.
+    auto next_stream = std::make_shared<std::atomic<std::uint64_t>>(0);
+    server.get("/events", [next_stream](Request& req) -> Task<Response> {
+        auto id = req.query("id").value_or("stream-" + std::to_string(next_stream->fetch_add(1)));
+        auto events = co_await req.event_source(id);
+        events.ping_policy({.interval = std::chrono::seconds(15)});
+        co_await events.keep_alive();
+        co_return co_await events.close();
+    });
+    server.post("/publish", [&server](Request& req) {
+        sse::Event event{.event = req.query("event").value_or(""), .data = std::string(req.body())};
+        if (!sse::is_valid_event_name(event.event)) return Response::error(400, "invalid event name");
+        auto streams = server.event_sources().all();
+        std::size_t delivered = 0;
+        for (auto& stream : streams) delivered += stream.post(event) ? 1 : 0;
+        return Response::text(std::to_string(delivered) + "\n");
     });
     server.get("/*", static_files(web));
     for (const auto& host : o.hosts) server.listen(host, o.port);

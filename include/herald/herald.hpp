@@ -10,6 +10,9 @@
 #include <herald/http/static_files.hpp>
 #include <herald/log.hpp>
 #include <herald/server.hpp>
+#include <herald/sse/event.hpp>
+#include <herald/sse/event_source.hpp>
+#include <herald/sse/parser.hpp>
 #include <herald/task.hpp>
 #include <herald/websocket/close_code.hpp>
 #include <herald/websocket/websocket.hpp>

@@ -11,6 +11,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include <herald/http/router.hpp>
+#include <herald/sse/event_source.hpp>
 #include <herald/websocket/websocket.hpp>
 
 namespace herald {
@@ -34,6 +35,7 @@ struct ServerOptions {
     std::string server_header = "herald";  ///< Server field value ("" omits it)
     unsigned worker_threads = 16;   ///< threads of the pool that runs blocking routes (created on first use)
     WebSocketOptions websocket{};   ///< defaults for accept_websocket() without options
+    EventSourceOptions event_source{};  ///< defaults for event_source() without options
 };
 
 /// An HTTP server with its own router. Register routes and listen() before run() or start().
@@ -95,6 +97,8 @@ public:
     std::size_t connection_count() const noexcept;
     /// Identified WebSocket connections, from any thread.
     WebSocketRegistry& websockets() noexcept;
+    /// Identified event streams, from any thread.
+    EventSourceRegistry& event_sources() noexcept;
 
     struct Impl;
 

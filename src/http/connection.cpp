@@ -710,27 +710,39 @@ void Connection::finish_stream(bool reusable) {
 Connection::Detached Connection::upgrade(const Request& req, Response response) {
     if (state_ != State::handling || write_armed_)
         throw HttpError(Response::error(503, "connection busy"), "cannot upgrade while earlier responses are being written");
-    const auto& options = loop_.server().options;
-    std::string& out = loop_.cork;
-    out.append("HTTP/1.1 ");
-    append_number(out, static_cast<std::uint64_t>(response.status()));
-    out.push_back(' ');
-    out.append(reason_phrase(response.status())).append("\r\n");
-    if (!options.server_header.empty()) out.append("Server: ").append(options.server_header).append("\r\n");
-    out.append("Date: ").append(loop_.date.now()).append("\r\n");
-    for (const auto& [name, value] : response.headers()) out.append(name).append(": ").append(value).append("\r\n");
-    out.append("\r\n");
-    write_out(out);
-    out.clear();
-    if (options.access_log && log().should_log(spdlog::level::info))
-        log().info("{} \"{} {} HTTP/1.{}\" {} 0", remote_.address().to_string(), req.method_name(), req.target(),
-                   req.version_minor(), response.status());
+    write_out(response_head(response.status(), response.headers()));
+    log_response(req, response.status());
+    return detach();
+}
+
+void Connection::log_response(const Request& req, int status) {
+    if (loop_.server().options.access_log && log().should_log(spdlog::level::info))
+        log().info("{} \"{} {} HTTP/1.{}\" {} -", remote_.address().to_string(), req.method_name(), req.target(),
+                   req.version_minor(), status);
+}
+
+Connection::Detached Connection::detach() {
+    if (state_ != State::handling || write_armed_)
+        throw HttpError(Response::error(503, "connection busy"), "cannot take over while earlier responses are being written");
     Detached detached{std::move(socket_), std::move(pending_), std::move(out_)};
     state_ = State::upgraded;
     arm(Timer::none);
     inflight_.reset();
     loop_.remove(*this);
     return detached;
+}
+
+std::string Connection::response_head(int status, const Headers& headers) {
+    const auto& options = loop_.server().options;
+    std::string out("HTTP/1.1 ");
+    append_number(out, static_cast<std::uint64_t>(status));
+    out.push_back(' ');
+    out.append(reason_phrase(status)).append("\r\n");
+    if (!options.server_header.empty()) out.append("Server: ").append(options.server_header).append("\r\n");
+    out.append("Date: ").append(loop_.date.now()).append("\r\n");
+    for (const auto& [name, value] : headers) out.append(name).append(": ").append(value).append("\r\n");
+    out.append("\r\n");
+    return out;
 }
 
 // ---- closing ----

@@ -42,6 +42,12 @@ public:
     };
     /// Writes `response` (a 101) and hands the socket over; the connection then leaves the loop.
     Detached upgrade(const Request& req, Response response);
+    /// Hands the socket over without writing anything (an event stream writes its own head later).
+    Detached detach();
+    /// The access-log line of a response whose body another owner writes (upgrades, event streams).
+    void log_response(const Request& req, int status);
+    /// A response head with the server's Server and Date fields plus `headers`, verbatim.
+    std::string response_head(int status, const Headers& headers);
     net::Loop& loop() noexcept { return loop_; }
 
 private:

@@ -13,6 +13,7 @@
 #include <herald/websocket/websocket.hpp>
 
 #include "http/connection.hpp"
+#include "net/on_loop.hpp"
 #include "server_impl.hpp"
 #include "websocket/session.hpp"
 
@@ -107,18 +108,6 @@ Task<WebSocket> Request::accept_websocket(const WebSocketOptions& given) {
 
 namespace {
 
-// Runs `task` on the loop of the connection or session and blocks the calling worker thread for its
-// result. Gives up when that loop has stopped (the server is gone), so the pool can always be joined.
-template <class T>
-T wait_on_loop(net::Loop& loop, Task<T> task) {
-    if (loop.context().get_executor().running_in_this_thread())
-        throw error("a blocking WebSocket call on an event loop would deadlock: use a blocking route");
-    auto future = asio::co_spawn(loop.context(), std::move(task), asio::use_future);
-    while (future.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
-        if (loop.context().stopped()) throw error("the server stopped");
-    return future.get();
-}
-
 Task<void> close_task(WebSocket ws, CloseCode code, std::string reason) { co_await ws.close(code, reason); }
 
 }  // namespace
@@ -130,36 +119,36 @@ SyncWebSocket Request::accept_websocket_sync() {
 
 SyncWebSocket Request::accept_websocket_sync(const WebSocketOptions& options) {
     if (!connection_) throw error("accept_websocket_sync(): the request is not on a live connection");
-    return SyncWebSocket(wait_on_loop(connection_->loop(), accept_websocket(options)));
+    return SyncWebSocket(net::wait_on_loop(connection_->loop(), accept_websocket(options)));
 }
 
 bool SyncWebSocket::send(std::string_view text) {
     if (!ws_) return false;
-    return !wait_on_loop(ws_.session_loop(), ws_.send(text));
+    return !net::wait_on_loop(ws_.session_loop(), ws_.send(text));
 }
 
 bool SyncWebSocket::send(std::span<const std::byte> bytes) {
     if (!ws_) return false;
-    return !wait_on_loop(ws_.session_loop(), ws_.send(bytes));
+    return !net::wait_on_loop(ws_.session_loop(), ws_.send(bytes));
 }
 
 std::optional<Message> SyncWebSocket::wait_next() { return wait_next(std::chrono::seconds(60)); }
 
 std::optional<Message> SyncWebSocket::wait_next(std::chrono::milliseconds timeout) {
     if (!ws_) return std::nullopt;
-    return wait_on_loop(ws_.session_loop(), ws_.receive(timeout));
+    return net::wait_on_loop(ws_.session_loop(), ws_.receive(timeout));
 }
 
 void SyncWebSocket::wait_for_close() {
-    if (ws_) wait_on_loop(ws_.session_loop(), ws_.wait_for_close());
+    if (ws_) net::wait_on_loop(ws_.session_loop(), ws_.wait_for_close());
 }
 
 void SyncWebSocket::wait_for_close(std::chrono::milliseconds idle) {
-    if (ws_) wait_on_loop(ws_.session_loop(), ws_.wait_for_close(idle));
+    if (ws_) net::wait_on_loop(ws_.session_loop(), ws_.wait_for_close(idle));
 }
 
 Response SyncWebSocket::close(CloseCode code, std::string_view reason) {
-    if (ws_) wait_on_loop(ws_.session_loop(), close_task(ws_, code, std::string(reason)));
+    if (ws_) net::wait_on_loop(ws_.session_loop(), close_task(ws_, code, std::string(reason)));
     return Response(101);  // never sent: the connection was upgraded
 }
 

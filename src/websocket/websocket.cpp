@@ -8,6 +8,7 @@
 #include <herald/error.hpp>
 
 #include "net/loop.hpp"
+#include "net/on_loop.hpp"
 #include "websocket/session.hpp"
 
 namespace herald {
@@ -16,13 +17,9 @@ namespace {
 using websocket::Opcode;
 using websocket::Session;
 
-// Runs `f` on the session's loop: at once when already there, else posted.
 template <class F>
 void run_on_loop(const std::shared_ptr<Session>& s, F f) {
-    if (s->on_loop_thread())
-        f();
-    else
-        asio::post(s->loop().context(), std::move(f));
+    net::run_on_loop(s->loop(), std::move(f));
 }
 
 // Coroutines below take only handles and values that are cheap to copy: the payload is owned by a

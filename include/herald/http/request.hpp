@@ -24,6 +24,9 @@ class Connection;
 class WebSocket;
 class SyncWebSocket;
 struct WebSocketOptions;
+class EventSource;
+class SyncEventSource;
+struct EventSourceOptions;
 
 /// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space = false);
@@ -77,6 +80,14 @@ public:
     /// The blocking form, for handlers on the worker pool (blocking routes): Sisk's GetWebSocket().
     SyncWebSocket accept_websocket_sync();
     SyncWebSocket accept_websocket_sync(const WebSocketOptions& options);
+    /// Turns the response into an event stream (Sisk's GetEventSource): text/event-stream, kept open.
+    /// With an id, the stream is listed in server.event_sources(). Coroutine handlers only, once.
+    Task<EventSource> event_source();
+    Task<EventSource> event_source(std::string_view id);
+    Task<EventSource> event_source(const EventSourceOptions& options);
+    /// The blocking forms, for handlers on the worker pool.
+    SyncEventSource event_source_sync();
+    SyncEventSource event_source_sync(std::string_view id);
     /// True when the request asks for a WebSocket upgrade (GET with Upgrade: websocket).
     bool is_websocket_upgrade() const noexcept;
 

@@ -1,0 +1,266 @@
+#include "sse/stream.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <herald/error.hpp>
+
+#include "http/connection.hpp"
+#include "log.hpp"
+#include "net/loop.hpp"
+#include "server_impl.hpp"
+
+namespace herald::sse {
+namespace {
+constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+}
+
+Stream::Stream(net::Loop& loop, asio::ip::tcp::socket socket, EventSourceOptions options, std::string last_event_id)
+    : loop_(loop),
+      socket_(std::move(socket)),
+      options_(std::move(options)),
+      last_event_id_(std::move(last_event_id)),
+      last_send_(std::chrono::steady_clock::now()) {
+    ping_deadline_.owner = this;
+    ping_deadline_.fire = [](net::Deadline& d) { static_cast<Stream*>(d.owner)->on_ping_deadline(); };
+}
+
+Stream::~Stream() {
+    net::Deadlines::cancel(ping_deadline_);
+    loop_.remove(*this);
+}
+
+void Stream::start(std::string output) {
+    loop_.add(*this);
+    out_.push(std::move(output));
+    if (options_.ping_policy) start_ping_policy(*options_.ping_policy);
+    if (loop_.draining()) drain();
+    if (!out_.empty()) schedule_flush();
+    wait_readable();
+}
+
+// ---- the client leaving ----
+
+void Stream::wait_readable() {
+    if (read_armed_ || finished_) return;
+    read_armed_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](std::error_code ec) {
+        self->read_armed_ = false;
+        self->on_readable(ec);
+    });
+}
+
+void Stream::on_readable(std::error_code ec) {
+    if (finished_) return;
+    if (ec) {
+        finish();
+        return;
+    }
+    // A client says nothing on an event stream; whatever it sends is dropped. EOF means it left.
+    char* buf = loop_.read_buffer();
+    for (;;) {
+        ssize_t n = ::recv(socket_.native_handle(), buf, net::Loop::read_buffer_size, 0);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            wait_readable();
+            return;
+        }
+        finish();
+        return;
+    }
+}
+
+// ---- writing ----
+
+void Stream::write_head() {
+    if (head_sent_) return;
+    head_sent_ = true;
+    Headers headers;
+    headers.add("Content-Type", "text/event-stream");
+    headers.add("Cache-Control", "no-cache");
+    headers.add("X-Accel-Buffering", "no");  // tells nginx-style proxies not to buffer the stream
+    headers.add("Connection", "close");       // the stream's end is the connection's end
+    for (const auto& [name, value] : options_.headers) headers.add(name, value);
+    std::string head = "HTTP/1.1 200 OK\r\n";
+    const auto& server_header = loop_.server().options.server_header;
+    if (!server_header.empty()) head.append("Server: ").append(server_header).append("\r\n");
+    head.append("Date: ").append(loop_.date.now()).append("\r\n");
+    for (const auto& [name, value] : headers) head.append(name).append(": ").append(value).append("\r\n");
+    head.append("\r\n");
+    out_.push(std::move(head));
+    body_queued_ = out_.queued();  // body bytes are what comes after this
+}
+
+bool Stream::queue(std::string_view bytes) {
+    if (finished_ || ending_) return false;
+    write_head();
+    if (out_.buffered() + bytes.size() > options_.max_backlog_bytes) {
+        log().debug("event stream {}: client not reading, backlog over {} bytes: dropped", options_.id,
+                    options_.max_backlog_bytes);
+        loop_.server().slow_consumers_dropped.fetch_add(1, std::memory_order_relaxed);
+        finish();
+        return false;
+    }
+    out_.append(bytes);
+    last_send_ = std::chrono::steady_clock::now();
+    buffered_.store(out_.buffered(), std::memory_order_relaxed);
+    schedule_flush();
+    return true;
+}
+
+bool Stream::queue(const Event& event) {
+    std::string bytes;
+    encode(event, bytes);  // throws for CR/LF/NUL in event or id: never written
+    return queue(bytes);
+}
+
+void Stream::append_header(std::string_view name, std::string_view value) {
+    if (head_sent_)
+        throw error("append_header(\"" + std::string(name) +
+                    "\"): the response head was already sent; headers must come before the first message");
+    options_.headers.add(name, value);
+}
+
+void Stream::schedule_flush() {
+    if (flush_posted_ || write_armed_ || finished_) return;
+    flush_posted_ = true;
+    asio::post(loop_.context(), [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        self->flush();
+    });
+}
+
+void Stream::flush() {
+    if (finished_) return;
+    auto result = out_.flush(socket_.native_handle());
+    buffered_.store(out_.buffered(), std::memory_order_relaxed);
+    if (out_.written() > body_queued_) sent_.store(out_.written() - body_queued_, std::memory_order_relaxed);
+    for (auto* w : waiters_) w->cancel();  // senders waiting for their bytes re-check
+    if (result == net::OutputQueue::Flush::failed) {
+        finish();  // a failed write: the client is gone
+        return;
+    }
+    if (result == net::OutputQueue::Flush::blocked) {
+        wait_writable();
+        return;
+    }
+    if (ending_) finish();
+}
+
+void Stream::wait_writable() {
+    if (write_armed_) return;
+    write_armed_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
+        self->write_armed_ = false;
+        if (ec) {
+            self->finish();
+            return;
+        }
+        self->flush();
+    });
+}
+
+Task<std::error_code> Stream::wait_written(std::uint64_t target) {
+    auto self = shared_from_this();
+    while (out_.written() < target && !finished_) {
+        asio::steady_timer timer(loop_.context(), asio::steady_timer::time_point::max());
+        waiters_.push_back(&timer);
+        co_await timer.async_wait(kAwait);  // woken by writer progress or the end
+        std::erase(waiters_, &timer);
+    }
+    if (out_.written() < target) co_return std::make_error_code(std::errc::broken_pipe);
+    co_return std::error_code{};
+}
+
+// ---- ending ----
+
+void Stream::end() {
+    if (finished_ || ending_) return;
+    write_head();  // an empty stream still answers 200
+    ending_ = true;
+    schedule_flush();
+}
+
+void Stream::finish() noexcept {
+    if (finished_) return;
+    finished_ = true;
+    active_.store(false, std::memory_order_release);
+    net::Deadlines::cancel(ping_deadline_);
+    std::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    out_.clear();
+    buffered_ = 0;
+    for (auto* w : waiters_) w->cancel();
+    if (!options_.id.empty()) {
+        try {
+            loop_.server().event_sources.remove(options_.id, EventSource(shared_from_this()));
+        } catch (...) {
+            // shared_from_this() fails only while the stream is being destroyed, when it is no longer listed.
+        }
+    }
+    loop_.remove(*this);
+}
+
+Task<void> Stream::wait_ended(std::optional<std::chrono::milliseconds> idle) {
+    auto self = shared_from_this();
+    if (idle) write_head(), schedule_flush();  // the client sees the stream open while we wait
+    while (!finished_) {
+        asio::steady_timer timer(loop_.context());
+        if (idle)
+            timer.expires_at(last_send_ + *idle);
+        else
+            timer.expires_at(asio::steady_timer::time_point::max());
+        waiters_.push_back(&timer);
+        auto [ec] = co_await timer.async_wait(kAwait);
+        std::erase(waiters_, &timer);
+        if (finished_) break;
+        if (!ec && idle && std::chrono::steady_clock::now() >= last_send_ + *idle) {
+            finish();  // nothing was sent for `idle`: the stream ends (Sisk's WaitForFail(timeout))
+            break;
+        }
+    }
+}
+
+void Stream::start_ping_policy(EventSourcePing policy) {
+    ping_ = std::move(policy);
+    on_ping_deadline();
+}
+
+void Stream::on_ping_deadline() {
+    if (finished_ || ending_ || !ping_) return;
+    std::string bytes;
+    if (ping_->data.empty())
+        encode_comment(ping_->comment, bytes);
+    else
+        encode(Event{.data = ping_->data}, bytes);
+    const auto keep = last_send_;  // a ping is not a message: it does not reset wait_for_fail's idle time
+    queue(bytes);
+    last_send_ = keep;
+    if (!finished_) loop_.deadlines.schedule(ping_deadline_, ping_->interval);
+}
+
+void Stream::cancel_queued() {
+    // Bytes already partly written must finish, or the stream would be corrupt: keep the head only.
+    if (out_.written() < out_.queued() && out_.written() == 0) return;
+    out_.clear();
+    buffered_ = 0;
+}
+
+void Stream::drop() { finish(); }
+
+void Stream::drain() {
+    // A server going down ends its streams; browsers reconnect elsewhere after their retry delay.
+    end();
+}
+
+void Stream::close() noexcept { finish(); }
+
+}  // namespace herald::sse
