@@ -67,7 +67,11 @@ public:
         return *this;
     }
     /// A WebSocket route (see Router::ws).
-    Server& ws(std::string_view path, WebSocketHandler h, WebSocketOptions options = {}) {
+    Server& ws(std::string_view path, WebSocketHandler h) {
+        router().ws(path, std::move(h));
+        return *this;
+    }
+    Server& ws(std::string_view path, WebSocketHandler h, WebSocketOptions options) {
         router().ws(path, std::move(h), std::move(options));
         return *this;
     }

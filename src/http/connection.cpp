@@ -297,7 +297,7 @@ bool Connection::on_head(std::string_view& data) {
     req.assign(head, {}, remote_);
     data.remove_prefix(parser.head_size());
     if (head.body == BodyKind::none) {
-        dispatch(req, nullptr);
+        dispatch_rest(req, data);
         return true;
     }
     const auto& options = loop_.server().options;
@@ -312,7 +312,7 @@ bool Connection::on_head(std::string_view& data) {
             const auto n = static_cast<std::size_t>(head.content_length);
             req.set_body(data.substr(0, n));
             data.remove_prefix(n);
-            dispatch(req, nullptr);
+            dispatch_rest(req, data);
             return true;
         }
     }
@@ -365,6 +365,16 @@ std::size_t Connection::feed_body(std::string_view data) {
 }
 
 // ---- handling ----
+
+// dispatch() with the bytes that follow the request: a handler that upgrades the connection before its
+// first suspension does so inside dispatch(), before process() could stash them, so detach() takes them
+// from unread_ (a WebSocket client's first frames may come in the same read as its handshake).
+void Connection::dispatch_rest(Request& req, std::string_view& rest) {
+    unread_ = rest;
+    dispatch(req, nullptr);
+    unread_ = {};
+    if (state_ == State::upgraded) rest = {};
+}
 
 void Connection::dispatch(Request& req, std::unique_ptr<Request> owned) {
     arm(Timer::none);
@@ -497,8 +507,12 @@ void Connection::send_response(const Request& req, Response response) {
         else
             close = true;  // an HTTP/1.0 client learns where the body ends from the close
     }
+    // RFC 9110 §7.8: a response that sends Upgrade (a 426) also names "upgrade" in Connection.
+    const bool offers_upgrade = response.headers().get("Upgrade").has_value();
     if (close)
-        out.append("Connection: close\r\n");
+        out.append(offers_upgrade ? "Connection: Upgrade, close\r\n" : "Connection: close\r\n");
+    else if (offers_upgrade)
+        out.append(a.version_minor == 0 ? "Connection: Upgrade, keep-alive\r\n" : "Connection: Upgrade\r\n");
     else if (a.version_minor == 0)
         out.append("Connection: keep-alive\r\n");
     out.append("\r\n");
@@ -724,7 +738,10 @@ void Connection::log_response(const Request& req, int status) {
 Connection::Detached Connection::detach() {
     if (state_ != State::handling || write_armed_)
         throw HttpError(Response::error(503, "connection busy"), "cannot take over while earlier responses are being written");
-    Detached detached{std::move(socket_), std::move(pending_), std::move(out_)};
+    std::string input = std::move(pending_);
+    if (input.empty()) input.assign(unread_.data(), unread_.size());
+    unread_ = {};
+    Detached detached{std::move(socket_), std::move(input), std::move(out_)};
     state_ = State::upgraded;
     arm(Timer::none);
     inflight_.reset();

@@ -84,12 +84,14 @@ private:
     void finish_stream(bool reusable);
     void linger();
     void discard_input();
+    void dispatch_rest(Request& req, std::string_view& rest);
 
     net::Loop& loop_;
     asio::ip::tcp::socket socket_;
     asio::ip::tcp::endpoint remote_;
     net::Deadline deadline_;
     std::string pending_;                 // unparsed input kept between reads (empty when idle)
+    std::string_view unread_;             // during dispatch(): the bytes behind the request (see detach())
     std::string out_;                     // unsent output under backpressure (empty when idle)
     std::unique_ptr<InFlight> inflight_;  // a request spanning reads, or a body being sent
     std::uint32_t requests_ = 0;

@@ -324,6 +324,8 @@ struct Router::Impl {
         }
         entry->handler = std::move(route.handler);
         entry->max_body_bytes = route.max_body_bytes;
+        if (route.blocking && !entry->handler.is_sync())
+            throw error("blocking route " + entry->pattern + ": a blocking handler must be a plain function, not a coroutine");
         entry->blocking = route.blocking;
         entry->middleware = &group.chain;
         slot = std::move(entry);

@@ -130,8 +130,9 @@ void Loop::finish_if_drained() {
     if (drain_timer_) drain_timer_->cancel();
     deadlines.shutdown();
     work_.reset();
-    // Handlers that outlived their connections (timers in user code) must not hold the stop hostage.
-    context_.stop();
+    // Let the handlers woken by the last closes run (a route coroutine after its receive loop), then
+    // stop: handlers that outlived their connections (timers in user code) must not hold the stop hostage.
+    asio::post(context_, [this] { asio::post(context_, [this] { context_.stop(); }); });
 }
 
 }  // namespace herald::net

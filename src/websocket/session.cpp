@@ -118,7 +118,7 @@ void Session::read_some() {
 
 void Session::consume(char* data, std::size_t size) {
     auto self = shared_from_this();
-    last_activity_ = last_received_ = std::chrono::steady_clock::now();
+    last_received_ = std::chrono::steady_clock::now();
     while (size > 0 && !reading_stopped_) {
         if (!in_frame_) {
             auto r = parse_frame_header(std::string_view(data, size), frame_options_);
@@ -180,6 +180,7 @@ void Session::deliver() {
     message_.clear();
     // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
     if (text && ping_policy_ && options_.filter_ping_messages && message.text() == ping_policy_->data) return;
+    last_activity_ = std::chrono::steady_clock::now();  // wait_for_close(idle) counts messages only
     WebSocket handle(shared_from_this());
     if (on_message || (text && on_text) || (!text && on_binary)) {
         if (text && on_text) on_text(handle, message.text());
@@ -359,7 +360,8 @@ Task<std::optional<Message>> Session::receive(std::chrono::milliseconds timeout)
     auto self = shared_from_this();
     if (inbox_.empty() && !finished_) {
         if (receiver_) throw herald::error("receive(): another receive() is already waiting on this WebSocket");
-        asio::steady_timer timer(loop_.context(), timeout);
+        // milliseconds::max() means "no timeout": keep the deadline representable.
+        asio::steady_timer timer(loop_.context(), std::min(timeout, std::chrono::milliseconds(std::chrono::hours(24 * 365))));
         receiver_ = &timer;
         co_await timer.async_wait(kAwait);  // woken by a message, the close, the timeout or a cancel
         receiver_ = nullptr;
@@ -374,9 +376,10 @@ Task<std::optional<Message>> Session::receive(std::chrono::milliseconds timeout)
 
 // ---- sending ----
 
-bool Session::queue_message(Opcode opcode, std::string_view payload) {
-    if (close_sent_ || finished_ || transport_dead_) return false;
-    if (over_backlog(payload.size())) return false;
+std::error_code Session::queue_message(Opcode opcode, std::string_view payload) {
+    if (close_sent_ || finished_ || transport_dead_) return std::make_error_code(std::errc::not_connected);
+    if (over_backlog(payload.size()))
+        return std::make_error_code(finished_ ? std::errc::not_connected : std::errc::no_buffer_space);
     FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto header = encode_frame_header(plan.header(i));
@@ -387,7 +390,7 @@ bool Session::queue_message(Opcode opcode, std::string_view payload) {
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
     last_activity_ = std::chrono::steady_clock::now();
     schedule_flush();
-    return true;
+    return {};
 }
 
 Task<std::error_code> Session::wait_written(std::uint64_t target) {
@@ -427,7 +430,50 @@ void Session::flush() {
         }
     }
     wake(writers_);
-    if (out_.empty() && close_after_flush_) close_socket();
+    if (out_.empty() && close_after_flush_) linger_close();
+}
+
+// Our Close has left: end our side with a FIN and read (and drop) what the peer still sends until it
+// closes too, or close_timeout. Closing a socket with unread input would send a reset instead, and a
+// peer that is still writing (a message over the limit, say) may then lose our Close (RFC 6455 §7.1.1).
+void Session::linger_close() {
+    if (lingering_ || transport_dead_) return;
+    lingering_ = true;
+    std::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    if (ec) {
+        close_socket();
+        return;
+    }
+    if (!close_timer_) {
+        close_timer_ = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
+        close_timer_->async_wait([self = shared_from_this()](std::error_code e) {
+            if (!e) self->close_socket();
+        });
+    }
+    discard_input();
+}
+
+void Session::discard_input() {
+    if (transport_dead_) return;
+    char* buf = loop_.read_buffer();
+    for (;;) {
+        ssize_t n = ::recv(socket_.native_handle(), buf, net::Loop::read_buffer_size, 0);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && would_block(errno)) {
+            socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](std::error_code ec) {
+                if (ec) {
+                    self->close_socket();
+                    return;
+                }
+                self->discard_input();
+            });
+            return;
+        }
+        close_socket();  // the peer closed its side (or is gone): done
+        return;
+    }
 }
 
 void Session::wait_writable() {
@@ -476,7 +522,9 @@ void Session::start_ping_policy(PingPolicy policy) {
 
 void Session::on_ping_deadline() {
     if (finished_ || close_sent_ || !ping_policy_) return;
+    const auto keep = last_activity_;  // a ping is not a message: wait_for_close(idle) ignores it
     queue_message(Opcode::text, ping_policy_->data);
+    last_activity_ = keep;
     loop_.deadlines.schedule(ping_deadline_, ping_policy_->interval);
 }
 

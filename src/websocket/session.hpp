@@ -41,8 +41,9 @@ public:
     const WebSocketOptions& options() const noexcept { return options_; }
 
     // ---- loop thread ----
-    /// Encodes and queues one message; false when sending is no longer possible.
-    bool queue_message(Opcode opcode, std::string_view payload);
+    /// Encodes and queues one message: not_connected once closed, no_buffer_space when the backlog
+    /// policy dropped it.
+    std::error_code queue_message(Opcode opcode, std::string_view payload);
     /// Waits until every byte queued so far up to `target` (a queued_total()) is written.
     Task<std::error_code> wait_written(std::uint64_t target);
     std::uint64_t queued_total() const noexcept { return out_.queued(); }
@@ -92,6 +93,8 @@ private:
     void flush();
     void wait_writable();
     void close_socket() noexcept;
+    void linger_close();
+    void discard_input();
     void wake(std::vector<asio::steady_timer*>& waiters) noexcept;
     void on_ping_deadline();
     void on_keepalive_deadline();
@@ -131,6 +134,7 @@ private:
     bool close_sent_ = false;
     bool close_after_flush_ = false;
     bool transport_dead_ = false;
+    bool lingering_ = false;  // our Close is out and our side shut down: input is read and dropped
 
     // waiting coroutines, woken by cancelling their timers
     asio::steady_timer* receiver_ = nullptr;

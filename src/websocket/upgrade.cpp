@@ -152,13 +152,42 @@ Response SyncWebSocket::close(CloseCode code, std::string_view reason) {
     return Response(101);  // never sent: the connection was upgraded
 }
 
+namespace {
+
+Task<Response> run_ws_route(const WebSocketHandler& handler, const std::optional<WebSocketOptions>& options, Request& req) {
+    // Plain statements around each co_await: GCC 12 mishandles co_await inside ?: and temporaries
+    // of class type created in a co_await expression (it destroys them twice).
+    WebSocket socket;
+    if (options)
+        socket = co_await req.accept_websocket(*options);
+    else
+        socket = co_await req.accept_websocket();
+    Task<void> conversation = handler(req, socket);
+    co_await std::move(conversation);
+    // A coroutine handler owns the connection: when it returns, the conversation is over.
+    if (handler.owns_connection() && socket.is_open()) co_await socket.close();
+    co_return Response(101);  // never sent: the connection belongs to the WebSocket now
+}
+
+Handler ws_route(WebSocketHandler handler, std::optional<WebSocketOptions> options) {
+    auto shared = std::make_shared<const std::pair<WebSocketHandler, std::optional<WebSocketOptions>>>(
+        std::move(handler), std::move(options));
+    return [shared](Request& req) -> Task<Response> { return run_ws_route(shared->first, shared->second, req); };
+}
+
+}  // namespace
+
+RouteGroup& RouteGroup::ws(std::string_view path, WebSocketHandler handler) {
+    return get(path, ws_route(std::move(handler), std::nullopt));
+}
+
 RouteGroup& RouteGroup::ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options) {
-    auto shared = std::make_shared<const WebSocketOptions>(std::move(options));
-    return get(path, [handler = std::move(handler), shared](Request& req) -> Task<Response> {
-        WebSocket socket = co_await req.accept_websocket(*shared);
-        co_await handler(req, socket);
-        co_return Response(101);  // never sent: the connection belongs to the WebSocket now
-    });
+    return get(path, ws_route(std::move(handler), std::move(options)));
+}
+
+Router& Router::ws(std::string_view path, WebSocketHandler handler) {
+    root_->ws(path, std::move(handler));
+    return *this;
 }
 
 Router& Router::ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options) {

@@ -30,7 +30,7 @@ Task<std::error_code> send_message(std::shared_ptr<Session> s, Opcode opcode, Pa
     if (!s) co_return std::make_error_code(std::errc::not_connected);
     if (!s->on_loop_thread())
         co_return co_await asio::co_spawn(s->loop().context(), send_message(s, opcode, payload), asio::use_awaitable);
-    if (!s->queue_message(opcode, *payload)) co_return std::make_error_code(std::errc::not_connected);
+    if (auto ec = s->queue_message(opcode, *payload)) co_return ec;
     co_return co_await s->wait_written(s->queued_total());
 }
 
@@ -64,6 +64,13 @@ Task<void> wait_session_closed(std::shared_ptr<Session> s, std::optional<std::ch
         co_return;
     }
     co_await s->wait_for_close(idle);
+}
+
+// Codes such as 1005 or 1006 describe a closure but may not be sent: refuse them where they are asked for.
+void check_sendable(CloseCode code) {
+    const auto value = static_cast<std::uint16_t>(code);
+    if (code != CloseCode::no_status && !websocket::is_valid_wire_close_code(value))
+        throw error("close code " + std::to_string(value) + " may not be sent in a Close frame");
 }
 
 Payload payload_of(std::string_view text) { return std::make_shared<const std::string>(text); }
@@ -100,6 +107,7 @@ bool WebSocket::post_binary(std::span<const std::byte> bytes) {
 }
 
 Task<Response> WebSocket::close(CloseCode code, std::string_view reason) {
+    check_sendable(code);
     co_await close_session(session_, code, payload_of(reason));
     // The connection was upgraded: this response only ends the route handler and is never sent.
     co_return Response(101);
@@ -166,6 +174,7 @@ void WebSocket::ping_policy(PingPolicy policy) {
 }
 
 void WebSocket::drop(CloseCode code, std::string_view reason) {
+    check_sendable(code);
     if (auto s = session_) run_on_loop(s, [s, code, r = std::string(reason)] { s->drop(code, r); });
 }
 

@@ -13,6 +13,7 @@
 
 #include <herald/herald.hpp>
 
+#include "sse_routes.hpp"
 #include "websocket_api_routes.hpp"
 
 using namespace herald;
@@ -122,6 +123,7 @@ int main(int argc, char** argv) {
         co_return Response(101);  // never sent: the connection was upgraded
     });
     herald::testing::add_websocket_api_routes(server);
+    herald::testing::add_sse_routes(server);
     auto api = server.group("/api");
     api.use([](Request& req, Next next) -> Task<Response> {
         if (req.header("X-Token") != "secret") co_return Response::error(401, "missing token");

@@ -118,8 +118,9 @@ public:
     RouteGroup& head(std::string_view path, Handler handler);
     /// A route for every method.
     RouteGroup& any(std::string_view path, Handler handler);
-    /// A WebSocket route behind this group's middleware.
-    RouteGroup& ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options = {});
+    /// A WebSocket route behind this group's middleware (server defaults, or the given options).
+    RouteGroup& ws(std::string_view path, WebSocketHandler handler);
+    RouteGroup& ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options);
     /// Adds a route value; its path is relative to the group's prefix.
     RouteGroup& add(Route route);
     RouteGroup& operator+=(Route route) { return add(std::move(route)); }
@@ -159,9 +160,11 @@ public:
     Router& any(std::string_view path, Handler handler);
     /// A GET route whose plain-function handler runs on the worker pool and may block.
     Router& get_blocking(std::string_view path, std::function<Response(Request&)> handler);
-    /// A WebSocket route (Vapor's app.webSocket): GET with the upgrade handshake, then `handler`.
-    /// Middleware of the router runs before the upgrade; a refused handshake answers 400/403/426.
-    Router& ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options = {});
+    /// A WebSocket route (Vapor's app.webSocket): GET with the upgrade handshake, then `handler`, with the
+    /// server's default options (ServerOptions::websocket) or the given ones. Middleware of the router runs
+    /// before the upgrade; a refused handshake answers 400/403/426.
+    Router& ws(std::string_view path, WebSocketHandler handler);
+    Router& ws(std::string_view path, WebSocketHandler handler, WebSocketOptions options);
     /// Adds a route value. Throws herald::error on a malformed pattern or a duplicate (method, pattern).
     Router& add(Route route);
     Router& operator+=(Route route) { return add(std::move(route)); }

@@ -147,7 +147,8 @@ public:
 
     WebSocketState state() const noexcept;
     bool is_open() const noexcept { return state() == WebSocketState::open; }
-    /// The code the connection closed with (the peer's, or ours when we closed first); nullopt while open.
+    /// The code the connection closed with: the one in the peer's Close frame when it sent one (also when
+    /// it answered ours), ours when the handshake timed out, 1006 when the peer vanished; nullopt while open.
     std::optional<CloseCode> close_code() const noexcept;
     /// The reason that came with close_code().
     std::string close_reason() const;
@@ -217,8 +218,9 @@ private:
 };
 
 /// A WebSocket route handler, in any of the seeds' shapes:
-/// `Task<void>(WebSocket)`, `Task<void>(Request&, WebSocket)` or, callback style, `void(Request&, WebSocket)`
-/// (the connection outlives such a handler and lives on through its callbacks).
+/// `Task<void>(WebSocket)` and `Task<void>(Request&, WebSocket)`: the connection is closed (1000) when the
+/// coroutine returns, if it is still open; or, callback style, `void(Request&, WebSocket)` / `void(WebSocket)`:
+/// the connection outlives the handler and lives on through its callbacks.
 class WebSocketHandler {
 public:
     WebSocketHandler() = default;
@@ -226,6 +228,7 @@ public:
         requires std::invocable<F&, WebSocket> || std::invocable<F&, Request&, WebSocket>
     WebSocketHandler(F f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly by design
         if constexpr (std::invocable<F&, Request&, WebSocket>) {
+            owns_connection_ = !std::is_void_v<std::invoke_result_t<F&, Request&, WebSocket>>;
             if constexpr (std::is_void_v<std::invoke_result_t<F&, Request&, WebSocket>>)
                 fn_ = [f = std::move(f)](Request& req, WebSocket ws) mutable -> Task<void> {
                     f(req, std::move(ws));
@@ -234,6 +237,7 @@ public:
             else
                 fn_ = std::move(f);
         } else {
+            owns_connection_ = !std::is_void_v<std::invoke_result_t<F&, WebSocket>>;
             if constexpr (std::is_void_v<std::invoke_result_t<F&, WebSocket>>)
                 fn_ = [f = std::move(f)](Request&, WebSocket ws) mutable -> Task<void> {
                     f(std::move(ws));
@@ -246,9 +250,12 @@ public:
     /// Runs the handler on an accepted connection.
     Task<void> operator()(Request& req, WebSocket ws) const { return fn_(req, std::move(ws)); }
     explicit operator bool() const noexcept { return static_cast<bool>(fn_); }
+    /// True for coroutine handlers: the connection ends with them.
+    bool owns_connection() const noexcept { return owns_connection_; }
 
 private:
     std::function<Task<void>(Request&, WebSocket)> fn_;
+    bool owns_connection_ = false;
 };
 
 }  // namespace herald

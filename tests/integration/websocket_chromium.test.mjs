@@ -1,0 +1,168 @@
+// WebSocket server against a browser: Debian's headless Chromium (/usr/bin/chromium) driven by
+// playwright-core (tests/integration/package.json). The page tests/integration/pages/websocket.html is
+// served by the test server itself (--static), so its WebSockets are same-host http-origin ones.
+// Run by ctest as `node --test websocket_chromium.test.mjs` with HERALD_TEST_SERVER set.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const READY_TIMEOUT = 30_000;
+const IO_TIMEOUT = 10_000;
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                       '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// ---- support (the same in websocket_node.test.mjs) ----
+
+async function requireModule(name) {
+  try {
+    return await import(name);
+  } catch (e) {
+    throw new Error(`node module '${name}' is missing: run scripts/setup.sh test ` +
+                    `(npm ci in tests/integration): ${e.message}`);
+  }
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// tests/support/test_server: started with flags, its port read from its "port N" line.
+async function startServer(...flags) {
+  const bin = process.env.HERALD_TEST_SERVER;
+  if (!bin) throw new Error('HERALD_TEST_SERVER is not set; run through ctest');
+  const proc = spawn(bin, flags.map(String), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = { proc, stderr: '', exited: once(proc, 'exit') };
+  proc.stderr.on('data', (d) => { server.stderr += d; });
+  server.port = await withTimeout(new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /^port (\d+)$/m.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.on('exit', (code) => reject(new Error(`test server exited (${code}) before listening:\n${server.stderr}`)));
+    proc.on('error', reject);
+  }), READY_TIMEOUT, "the test server's port line");
+  server.alive = () => proc.exitCode === null && proc.signalCode === null;
+  // SIGTERM and the exit code (0 for a graceful stop); SIGKILL when it does not stop in time.
+  server.stop = async () => {
+    if (!server.alive()) return proc.exitCode;
+    proc.kill('SIGTERM');
+    try {
+      const [code] = await withTimeout(server.exited, 15_000, 'the test server to stop');
+      return code;
+    } catch (e) {
+      proc.kill('SIGKILL');
+      throw e;
+    }
+  };
+  return server;
+}
+
+// ---- the browser ----
+
+const { chromium } = await requireModule('playwright-core');
+
+let server;
+let context;
+let page;
+let userDataDir;
+let pageUrl;
+
+before(async () => {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh test (apt chromium)`);
+  server = await startServer('--threads', 2, '--static', path.join(here, 'pages'));
+  pageUrl = `http://127.0.0.1:${server.port}/static/websocket.html`;
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+    env: { ...process.env, NO_PROXY: '*', no_proxy: '*' },
+  });
+  page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(IO_TIMEOUT * 3);
+  const response = await page.goto(pageUrl);
+  assert.equal(response.status(), 200, `the test page was not served: ${pageUrl}`);
+});
+
+after(async () => {
+  try {
+    if (context) await withTimeout(context.close(), 30_000, 'Chromium to close');
+  } finally {
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (server) {
+      const code = await server.stop();
+      assert.equal(code, 0, `test server exited with ${code} on SIGTERM\n${server.stderr}`);
+    }
+  }
+});
+
+// Runs one of the page's functions (pages/websocket.html) in the browser.
+function inPage(fn, ...args) {
+  return withTimeout(page.evaluate(([name, a]) => window[name](...a), [fn, args]), IO_TIMEOUT * 3, `page ${fn}()`);
+}
+
+describe('headless Chromium', { timeout: 180_000 }, () => {
+  test('the page is ours, from the test server', async () => {
+    assert.equal(await page.title(), 'Herald WebSocket test page');
+    assert.equal(await page.evaluate(() => location.origin), `http://127.0.0.1:${server.port}`);
+  });
+
+  test('echoes text and binary ArrayBuffers', async () => {
+    const texts = ['hello from Chromium', '', 'wörld ✓ 😀', 'x'.repeat(70_000)];
+    const binaries = [[0, 1, 2, 253, 254, 255], [], Array.from({ length: 300 }, (_, i) => (i * 13) % 256)];
+    const r = await inPage('echoTest', texts, binaries);
+    assert.equal(r.opened, true, 'the WebSocket did not open');
+    assert.equal(r.protocol, '');
+    assert.equal(r.extensions, '', 'no extension was negotiated, whatever the browser offered');
+    assert.deepEqual(r.texts, texts.map((text) => ({ kind: 'text', text })));
+    assert.deepEqual(r.binaries, binaries.map((bytes) => ({ kind: 'arraybuffer', bytes })));
+    assert.deepEqual(r.close, { kind: 'close', code: 1000, reason: '', wasClean: true });
+  });
+
+  test('echoes a 1 MiB binary message', async () => {
+    const r = await inPage('bigBinaryEcho', 1024 * 1024);
+    assert.deepEqual(r, { opened: true, length: 1024 * 1024, same: true });
+  });
+
+  test('receives a server push, then the server close 4000 with its reason', async () => {
+    const r = await inPage('pushCloseTest');
+    assert.equal(r.opened, true);
+    assert.deepEqual(r.first, { kind: 'text', text: 'pushed by the server' });
+    assert.deepEqual(r.second, { kind: 'close', code: 4000, reason: 'bye from the server', wasClean: true });
+  });
+
+  test('a page close with 4001 is echoed by the server', async () => {
+    const r = await inPage('clientCloseTest', 4001, 'page leaves');
+    assert.equal(r.opened, true);
+    assert.equal(r.close.kind, 'close');
+    assert.equal(r.close.code, 4001);
+    assert.equal(r.close.wasClean, true);
+  });
+
+  test('the page origin is refused where only another origin is allowed', async () => {
+    const r = await inPage('refusedOriginTest');
+    assert.equal(r.opened, false, '/ws/chat accepted the page origin');
+    assert.deepEqual(r.events.map((e) => e.kind), ['error', 'close']);
+    assert.equal(r.events[1].code, 1006);
+  });
+
+  test('the server is still alive and serving', async () => {
+    assert.ok(server.alive(), `the server process died:\n${server.stderr}`);
+    const r = await inPage('echoTest', ['again'], []);
+    assert.deepEqual(r.texts, [{ kind: 'text', text: 'again' }]);
+  });
+});
