@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
 
+# ccache keyed on paths relative to the checkout, so fresh clones on this machine reuse earlier objects.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+
 step() { printf '\n==== %s\n' "$*"; }
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer: build and run every test"

@@ -52,6 +52,8 @@ int serve(const ServeOptions& o) {
         auto id = req.query("id").value_or("stream-" + std::to_string(next_stream->fetch_add(1)));
         auto events = co_await req.event_source(id);
         events.ping_policy({.interval = std::chrono::seconds(15)});
+        sse::Event hello{.comment = "connected"};  // clients see the stream open at once
+        co_await events.send(hello);
         co_await events.keep_alive();
         co_return co_await events.close();
     });

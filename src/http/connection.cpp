@@ -724,6 +724,11 @@ void Connection::finish_stream(bool reusable) {
 Connection::Detached Connection::upgrade(const Request& req, Response response) {
     if (state_ != State::handling || write_armed_)
         throw HttpError(Response::error(503, "connection busy"), "cannot upgrade while earlier responses are being written");
+    // Responses to requests pipelined before this one may still be corked: they go out first.
+    if (!loop_.cork.empty()) {
+        write_out(loop_.cork);
+        loop_.cork.clear();
+    }
     write_out(response_head(response.status(), response.headers()));
     log_response(req, response.status());
     return detach();
@@ -741,7 +746,11 @@ Connection::Detached Connection::detach() {
     std::string input = std::move(pending_);
     if (input.empty()) input.assign(unread_.data(), unread_.size());
     unread_ = {};
-    Detached detached{std::move(socket_), std::move(input), std::move(out_)};
+    // Responses to requests pipelined before this one may still be corked: the new owner writes them first.
+    std::string output = std::move(out_);
+    output.append(loop_.cork);
+    loop_.cork.clear();
+    Detached detached{std::move(socket_), std::move(input), std::move(output)};
     state_ = State::upgraded;
     arm(Timer::none);
     inflight_.reset();

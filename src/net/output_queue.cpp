@@ -68,6 +68,24 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
     return Flush::done;
 }
 
+void OutputQueue::truncate(std::uint64_t total) noexcept {
+    if (total < written_) total = written_;
+    while (queued_ > total && !buffers_.empty()) {
+        auto& back = buffers_.back();
+        const std::size_t start = buffers_.size() == 1 ? offset_ : 0;
+        const std::size_t unwritten = back.size() - start;
+        const auto excess = static_cast<std::size_t>(queued_ - total);
+        if (excess >= unwritten) {
+            queued_ -= unwritten;
+            if (buffers_.size() == 1) offset_ = 0;
+            buffers_.pop_back();
+        } else {
+            back.resize(back.size() - excess);
+            queued_ -= excess;
+        }
+    }
+}
+
 void OutputQueue::clear() noexcept {
     buffers_.clear();
     offset_ = 0;

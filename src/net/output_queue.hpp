@@ -21,6 +21,8 @@ public:
     Flush flush(int fd);
     /// Forgets everything queued (a slow reader is being dropped).
     void clear() noexcept;
+    /// Drops the queued bytes past the absolute position `total` (not below written()).
+    void truncate(std::uint64_t total) noexcept;
 
     bool empty() const noexcept { return buffers_.empty(); }
     std::size_t buffered() const noexcept { return static_cast<std::size_t>(queued_ - written_); }

@@ -145,6 +145,7 @@ Task<EventSource> Request::event_source(const EventSourceOptions& given) {
     auto stream = std::make_shared<sse::Stream>(conn->loop(), std::move(detached.socket), std::move(options),
                                                 std::move(last_id));
     EventSource source(stream);
+    if (method() == Method::head) stream->head_only();
     stream->start(std::move(detached.output));
     if (!stream->id().empty()) {
         std::optional<EventSource> replaced;

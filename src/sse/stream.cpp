@@ -101,14 +101,21 @@ void Stream::write_head() {
 bool Stream::queue(std::string_view bytes) {
     if (finished_ || ending_) return false;
     write_head();
-    if (out_.buffered() + bytes.size() > options_.max_backlog_bytes) {
+    if (head_only_) {
+        end();
+        return false;
+    }
+    // A client that is reading keeps the backlog near zero: one event larger than the limit still goes.
+    if (out_.buffered() != 0 && out_.buffered() + bytes.size() > options_.max_backlog_bytes) {
         log().debug("event stream {}: client not reading, backlog over {} bytes: dropped", options_.id,
                     options_.max_backlog_bytes);
         loop_.server().slow_consumers_dropped.fetch_add(1, std::memory_order_relaxed);
         finish();
         return false;
     }
+    const auto start = out_.queued();
     out_.append(bytes);
+    events_.emplace_back(start, out_.queued());
     last_send_ = std::chrono::steady_clock::now();
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
     schedule_flush();
@@ -141,6 +148,7 @@ void Stream::flush() {
     if (finished_) return;
     auto result = out_.flush(socket_.native_handle());
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
+    while (!events_.empty() && events_.front().second <= out_.written()) events_.pop_front();
     if (out_.written() > body_queued_) sent_.store(out_.written() - body_queued_, std::memory_order_relaxed);
     for (auto* w : waiters_) w->cancel();  // senders waiting for their bytes re-check
     if (result == net::OutputQueue::Flush::failed) {
@@ -169,12 +177,13 @@ void Stream::wait_writable() {
 
 Task<std::error_code> Stream::wait_written(std::uint64_t target) {
     auto self = shared_from_this();
-    while (out_.written() < target && !finished_) {
+    while (out_.written() < target && !finished_ && !cancelled(target)) {
         asio::steady_timer timer(loop_.context(), asio::steady_timer::time_point::max());
         waiters_.push_back(&timer);
         co_await timer.async_wait(kAwait);  // woken by writer progress or the end
         std::erase(waiters_, &timer);
     }
+    if (cancelled(target)) co_return std::make_error_code(std::errc::operation_canceled);
     if (out_.written() < target) co_return std::make_error_code(std::errc::broken_pipe);
     co_return std::error_code{};
 }
@@ -211,7 +220,13 @@ void Stream::finish() noexcept {
 
 Task<void> Stream::wait_ended(std::optional<std::chrono::milliseconds> idle) {
     auto self = shared_from_this();
-    if (idle) write_head(), schedule_flush();  // the client sees the stream open while we wait
+    if (!finished_ && !ending_) {  // the client sees the stream open while we wait
+        write_head();
+        if (head_only_)
+            end();
+        else
+            schedule_flush();
+    }
     while (!finished_) {
         asio::steady_timer timer(loop_.context());
         if (idle)
@@ -231,7 +246,9 @@ Task<void> Stream::wait_ended(std::optional<std::chrono::milliseconds> idle) {
 
 void Stream::start_ping_policy(EventSourcePing policy) {
     ping_ = std::move(policy);
-    on_ping_deadline();
+    // The first ping waits an interval: sending it at once would send the head and close the window
+    // in which the handler may still append_header().
+    loop_.deadlines.schedule(ping_deadline_, ping_->interval);
 }
 
 void Stream::on_ping_deadline() {
@@ -248,10 +265,17 @@ void Stream::on_ping_deadline() {
 }
 
 void Stream::cancel_queued() {
-    // Bytes already partly written must finish, or the stream would be corrupt: keep the head only.
-    if (out_.written() < out_.queued() && out_.written() == 0) return;
-    out_.clear();
-    buffered_ = 0;
+    // Keep the head (and earlier responses) and the rest of an event already partly written.
+    const auto written = out_.written();
+    while (!events_.empty() && events_.front().second <= written) events_.pop_front();
+    std::uint64_t keep = std::max(body_queued_, written);
+    if (!events_.empty() && events_.front().first < written) keep = std::max(keep, events_.front().second);
+    cancelled_from_ = keep;
+    cancelled_to_ = out_.queued();
+    out_.truncate(keep);
+    while (!events_.empty() && events_.back().first >= keep) events_.pop_back();
+    buffered_.store(out_.buffered(), std::memory_order_relaxed);
+    for (auto* w : waiters_) w->cancel();
 }
 
 void Stream::drop() { finish(); }

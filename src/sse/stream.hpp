@@ -3,6 +3,7 @@
 // per loop turn, the read side watched for the client leaving, a ping policy, and waiters.
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,8 @@ public:
     void end();
     Task<void> wait_ended(std::optional<std::chrono::milliseconds> idle);
     void start_ping_policy(EventSourcePing policy);
+    /// A HEAD request: the head is written, no event ever is (RFC 9110 §9.3.2).
+    void head_only() noexcept { head_only_ = true; }
     void cancel_queued();
     void drop();
 
@@ -70,6 +73,7 @@ private:
     void wait_writable();
     void finish() noexcept;
     void on_ping_deadline();
+    bool cancelled(std::uint64_t target) const noexcept { return target > cancelled_from_ && target <= cancelled_to_; }
 
     net::Loop& loop_;
     asio::ip::tcp::socket socket_;
@@ -79,12 +83,16 @@ private:
     std::optional<EventSourcePing> ping_;
     net::Deadline ping_deadline_;
     std::vector<asio::steady_timer*> waiters_;
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> events_;  // [start, end) of events not fully written
     std::chrono::steady_clock::time_point last_send_;
     std::uint64_t body_queued_ = 0;
     std::atomic<std::uint64_t> sent_{0};
     std::atomic<std::size_t> buffered_{0};
     std::atomic<bool> active_{true};
+    std::uint64_t cancelled_from_ = 0;  // the last cancel() dropped the queued bytes [from, to)
+    std::uint64_t cancelled_to_ = 0;
     bool head_sent_ = false;
+    bool head_only_ = false;
     bool ending_ = false;
     bool finished_ = false;
     bool read_armed_ = false;

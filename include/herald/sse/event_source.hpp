@@ -30,10 +30,11 @@ namespace sse {
 class Stream;
 }
 
-/// Keeps a stream alive and finds dead clients: a message at an interval. A failed write ends the stream.
+/// Keeps a stream alive and finds dead clients: a message at an interval, the first one an interval after
+/// the start. A failed write ends the stream.
 struct EventSourcePing {
     std::string data{};                         ///< sent as a data event when not empty ...
-    std::string comment = "%ping%";             ///< ... else as the comment ":<comment>" (Sisk's default)
+    std::string comment = "%ping%";             ///< ... else as the comment ": <comment>" (Sisk's default)
     std::chrono::milliseconds interval{5'000};  ///< how often
 };
 
@@ -56,7 +57,8 @@ public:
 
     /// Sends `data` as one event (multi-line data becomes several data lines); completes once written.
     Task<std::error_code> send(std::string_view data);
-    /// Sends a full event (event name, data, id, retry, comment).
+    /// Sends a full event (event name, data, id, retry, comment). With GCC 12, name the Event first:
+    /// `co_await sse.send(sse::Event{...})` hits a compiler bug that destroys the temporary twice.
     Task<std::error_code> send(const sse::Event& event);
     /// Sisk's Send(value, fieldName): one field per event, newlines safe (one line per line).
     Task<std::error_code> send(std::string_view value, std::string_view field);

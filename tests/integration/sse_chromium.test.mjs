@@ -1,0 +1,197 @@
+// Server-Sent Events against a browser: Debian's headless Chromium (/usr/bin/chromium) driven by
+// playwright-core (tests/integration/package.json). The page tests/integration/pages/sse.html is served
+// by the test server itself (--static), so its EventSources are same-origin; the stream routes are in
+// tests/support/sse_routes.cpp. Run by ctest as `node --test sse_chromium.test.mjs` with
+// HERALD_TEST_SERVER set.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const READY_TIMEOUT = 30_000;
+const IO_TIMEOUT = 10_000;
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                       '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// ---- support (as in websocket_chromium.test.mjs) ----
+
+async function requireModule(name) {
+  try {
+    return await import(name);
+  } catch (e) {
+    throw new Error(`node module '${name}' is missing: run scripts/setup.sh test ` +
+                    `(npm ci in tests/integration): ${e.message}`);
+  }
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// tests/support/test_server: started with flags, its port read from its "port N" line.
+async function startServer(...flags) {
+  const bin = process.env.HERALD_TEST_SERVER;
+  if (!bin) throw new Error('HERALD_TEST_SERVER is not set; run through ctest');
+  const proc = spawn(bin, flags.map(String), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = { proc, stderr: '', exited: once(proc, 'exit') };
+  proc.stderr.on('data', (d) => { server.stderr += d; });
+  server.port = await withTimeout(new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /^port (\d+)$/m.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.on('exit', (code) => reject(new Error(`test server exited (${code}) before listening:\n${server.stderr}`)));
+    proc.on('error', reject);
+  }), READY_TIMEOUT, "the test server's port line");
+  server.alive = () => proc.exitCode === null && proc.signalCode === null;
+  // SIGTERM and the exit code (0 for a graceful stop); SIGKILL when it does not stop in time.
+  server.stop = async () => {
+    if (!server.alive()) return proc.exitCode;
+    proc.kill('SIGTERM');
+    try {
+      const [code] = await withTimeout(server.exited, 15_000, 'the test server to stop');
+      return code;
+    } catch (e) {
+      proc.kill('SIGKILL');
+      throw e;
+    }
+  };
+  return server;
+}
+
+// ---- the browser ----
+
+const { chromium } = await requireModule('playwright-core');
+
+let server;
+let context;
+let page;
+let userDataDir;
+
+before(async () => {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh test (apt chromium)`);
+  server = await startServer('--threads', 2, '--static', path.join(here, 'pages'));
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+    env: { ...process.env, NO_PROXY: '*', no_proxy: '*' },
+  });
+  page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(IO_TIMEOUT * 3);
+  const pageUrl = `http://127.0.0.1:${server.port}/static/sse.html`;
+  const response = await page.goto(pageUrl);
+  assert.equal(response.status(), 200, `the test page was not served: ${pageUrl}`);
+});
+
+after(async () => {
+  try {
+    if (context) await withTimeout(context.close(), 30_000, 'Chromium to close');
+  } finally {
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (server) {
+      const code = await server.stop();
+      assert.equal(code, 0, `test server exited with ${code} on SIGTERM\n${server.stderr}`);
+    }
+  }
+});
+
+// Runs one of the page's functions (pages/sse.html) in the browser.
+function inPage(fn, ...args) {
+  return withTimeout(page.evaluate(([name, a]) => window[name](...a), [fn, args]), IO_TIMEOUT * 3, `page ${fn}()`);
+}
+
+// What the route saw: how many requests with this tag, and each one's Last-Event-ID ("(none)" if absent).
+async function requestsSeen(tag) {
+  const r = await fetch(`http://127.0.0.1:${server.port}/sse/requests?tag=${encodeURIComponent(tag)}`);
+  assert.equal(r.status, 200);
+  const [count, ...ids] = (await r.text()).split('\n').filter((line, i, all) => i < all.length - 1);
+  return { count: Number(count), ids };
+}
+
+const events = (entries) => entries.filter((e) => e.kind === 'event')
+  .map(({ type, data, lastEventId }) => ({ type, data, lastEventId }));
+
+describe('headless Chromium EventSource', { timeout: 180_000 }, () => {
+  test('the page is ours, from the test server', async () => {
+    assert.equal(await page.title(), 'Herald SSE test page');
+    assert.equal(await page.evaluate(() => location.origin), `http://127.0.0.1:${server.port}`);
+  });
+
+  test('parses named events, ids, multi-line data and comments as sent', async () => {
+    const r = await inPage('basicTest');
+    assert.equal(r.readyState, 2);
+    assert.deepEqual(r.entries.map(({ type, data, lastEventId }) => ({ type, data, lastEventId })), [
+      { type: 'message', data: 'hello', lastEventId: '' },
+      { type: 'news', data: 'first', lastEventId: '1' },
+      { type: 'message', data: 'a\nb\nc\nd', lastEventId: '1' },
+      { type: 'multi', data: 'line 1\nline 2\n', lastEventId: '2' },
+      // The comment and the unknown "custom" field dispatch nothing; a named event with empty data does.
+      { type: 'bye', data: '', lastEventId: '3' },
+    ]);
+  });
+
+  test('reconnects by itself after the server closes, sending Last-Event-ID', async () => {
+    const tag = 'reconnect';
+    const r = await inPage('reconnectTest', tag);
+    assert.equal(r.readyState, 2);
+    assert.deepEqual(events(r.entries), [
+      { type: 'hello', data: 'request 1 last-event-id []', lastEventId: '' },
+      { type: 'news', data: 'news 1', lastEventId: 'reconnect-1-1' },
+      { type: 'message', data: 'plain 1', lastEventId: 'reconnect-1-2' },
+      // The route echoes the Last-Event-ID the browser sent: the last id it had seen.
+      { type: 'hello', data: 'request 2 last-event-id [reconnect-1-2]', lastEventId: 'reconnect-1-2' },
+      { type: 'news', data: 'news 2', lastEventId: 'reconnect-2-1' },
+      { type: 'message', data: 'plain 2', lastEventId: 'reconnect-2-2' },
+    ]);
+    // open, the events, an error with readyState CONNECTING (0) at the server's close, open again.
+    const kinds = r.entries.map((e) => (e.kind === 'event' ? e.type : `${e.kind}:${e.readyState}`));
+    assert.deepEqual(kinds, ['open:1', 'hello', 'news', 'message', 'error:0', 'open:1', 'hello', 'news', 'message']);
+    // retry: 200 was honoured (Chromium's default is 3 s).
+    const error = r.entries.find((e) => e.kind === 'error');
+    const reopened = r.entries.filter((e) => e.kind === 'open')[1];
+    assert.ok(reopened.t - error.t >= 150, `reconnected after ${reopened.t - error.t} ms, before the retry time`);
+    assert.ok(reopened.t - error.t < 2500, `reconnected after ${reopened.t - error.t} ms: retry ignored`);
+    // Two requests, the second with Last-Event-ID; the page's close() stopped a third.
+    await sleep(500);
+    assert.deepEqual(await requestsSeen(tag), { count: 2, ids: ['(none)', 'reconnect-1-2'] });
+  });
+
+  test('a 204 answer to the reconnection stops the EventSource for good', async () => {
+    const tag = 'stop-on-204';
+    const r = await inPage('stopOn204Test', tag, 1500);
+    assert.equal(r.readyState, 2, 'the EventSource is not CLOSED');
+    assert.deepEqual(events(r.entries), [
+      { type: 'hello', data: 'request 1 last-event-id []', lastEventId: '' },
+      { type: 'news', data: 'news 1', lastEventId: 'stop-on-204-1-1' },
+      { type: 'message', data: 'plain 1', lastEventId: 'stop-on-204-1-2' },
+    ]);
+    const kinds = r.entries.map((e) => (e.kind === 'event' ? e.type : `${e.kind}:${e.readyState}`));
+    assert.deepEqual(kinds, ['open:1', 'hello', 'news', 'message', 'error:0', 'error:2']);
+    // The server saw the first request and one reconnection (answered 204), and nothing after it.
+    await sleep(500);
+    assert.deepEqual(await requestsSeen(tag), { count: 2, ids: ['(none)', 'stop-on-204-1-2'] });
+  });
+
+  test('the server is still alive', async () => {
+    assert.ok(server.alive(), `the server process died:\n${server.stderr}`);
+    const r = await fetch(`http://127.0.0.1:${server.port}/hello`);
+    assert.equal(await r.text(), 'hello');
+  });
+});
