@@ -15,18 +15,13 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.hpp"
+
 namespace {
 
 using namespace herald;
 using namespace herald::http;
 
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-            std::abort();                                                                  \
-        }                                                                                  \
-    } while (false)
 
 bool is_tchar(char c) {
     const auto u = static_cast<unsigned char>(c);

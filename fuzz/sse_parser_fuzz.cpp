@@ -26,18 +26,13 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.hpp"
+
 namespace {
 
 using namespace herald::sse;
 using std::chrono::milliseconds;
 
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-            std::abort();                                                                  \
-        }                                                                                  \
-    } while (false)
 
 constexpr std::string_view bom = "\xEF\xBB\xBF";
 constexpr std::size_t limits[8] = {std::size_t{1} << 20, 0, 1, 5, 16, 32, 64, 256};

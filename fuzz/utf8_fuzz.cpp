@@ -12,17 +12,12 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_check.hpp"
+
 namespace {
 
 using namespace herald::websocket;
 
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-            std::abort();                                                                  \
-        }                                                                                  \
-    } while (false)
 
 struct Reference {
     std::size_t first_error;  // index of the first byte that cannot continue valid UTF-8, or npos

@@ -22,17 +22,12 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz_check.hpp"
+
 namespace {
 
 using namespace herald::websocket;
 
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-            std::abort();                                                                  \
-        }                                                                                  \
-    } while (false)
 
 struct Config {
     FrameOptions frame;
