@@ -60,10 +60,7 @@ int serve(const ServeOptions& o) {
     server.post("/publish", [&server](Request& req) {
         sse::Event event{.event = req.query("event").value_or(""), .data = std::string(req.body())};
         if (!sse::is_valid_event_name(event.event)) return Response::error(400, "invalid event name");
-        auto streams = server.event_sources().all();
-        std::size_t delivered = 0;
-        for (auto& stream : streams) delivered += stream.post(event) ? 1 : 0;
-        return Response::text(std::to_string(delivered) + "\n");
+        return Response::text(std::to_string(server.event_sources().broadcast(event)) + "\n");
     });
     server.get("/*", static_files(web));
     for (const auto& host : o.hosts) server.listen(host, o.port);

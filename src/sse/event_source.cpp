@@ -69,12 +69,21 @@ Task<std::error_code> EventSource::send(std::string_view value, std::string_view
 
 bool EventSource::post(std::string_view data) { return post(sse::Event{.data = std::string(data)}); }
 
-bool EventSource::post(const sse::Event& event) {
+bool EventSource::post(const sse::Event& event) { return stream_ && stream_->active() && post_encoded(encoded(event)); }
+
+bool EventSource::post_encoded(std::shared_ptr<const std::string> bytes) {
     auto s = stream_;
-    if (!s || !s->active()) return false;
-    Bytes bytes = encoded(event);
-    net::run_on_loop(s->loop(), [s, bytes] { s->queue(*bytes); });
+    if (!s || !s->active() || !bytes) return false;
+    net::run_on_loop(s->loop(), [s, bytes = std::move(bytes)] { s->queue(*bytes); });
     return true;
+}
+
+std::size_t EventSourceRegistry::broadcast(const sse::Event& event, const std::function<bool(std::string_view)>& filter) {
+    Bytes bytes = encoded(event);
+    auto targets = filter ? find(filter) : all();
+    std::size_t queued = 0;
+    for (auto& target : targets) queued += target.post_encoded(bytes) ? 1 : 0;
+    return queued;
 }
 
 void EventSource::append_header(std::string_view name, std::string_view value) {

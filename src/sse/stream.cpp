@@ -150,7 +150,7 @@ void Stream::flush() {
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
     while (!events_.empty() && events_.front().second <= out_.written()) events_.pop_front();
     if (out_.written() > body_queued_) sent_.store(out_.written() - body_queued_, std::memory_order_relaxed);
-    for (auto* w : waiters_) w->cancel();  // senders waiting for their bytes re-check
+    for (auto* w : writers_) w->cancel();  // senders waiting for their bytes re-check
     if (result == net::OutputQueue::Flush::failed) {
         finish();  // a failed write: the client is gone
         return;
@@ -179,9 +179,9 @@ Task<std::error_code> Stream::wait_written(std::uint64_t target) {
     auto self = shared_from_this();
     while (out_.written() < target && !finished_ && !cancelled(target)) {
         asio::steady_timer timer(loop_.context(), asio::steady_timer::time_point::max());
-        waiters_.push_back(&timer);
+        writers_.push_back(&timer);
         co_await timer.async_wait(kAwait);  // woken by writer progress or the end
-        std::erase(waiters_, &timer);
+        std::erase(writers_, &timer);
     }
     if (cancelled(target)) co_return std::make_error_code(std::errc::operation_canceled);
     if (out_.written() < target) co_return std::make_error_code(std::errc::broken_pipe);
@@ -207,7 +207,8 @@ void Stream::finish() noexcept {
     socket_.close(ec);
     out_.clear();
     buffered_ = 0;
-    for (auto* w : waiters_) w->cancel();
+    for (auto* w : writers_) w->cancel();
+    for (auto* w : enders_) w->cancel();
     if (!options_.id.empty()) {
         try {
             loop_.server().event_sources.remove(options_.id, EventSource(shared_from_this()));
@@ -233,9 +234,9 @@ Task<void> Stream::wait_ended(std::optional<std::chrono::milliseconds> idle) {
             timer.expires_at(last_send_ + *idle);
         else
             timer.expires_at(asio::steady_timer::time_point::max());
-        waiters_.push_back(&timer);
+        enders_.push_back(&timer);  // woken only by the end; sends move the idle deadline, checked on expiry
         auto [ec] = co_await timer.async_wait(kAwait);
-        std::erase(waiters_, &timer);
+        std::erase(enders_, &timer);
         if (finished_) break;
         if (!ec && idle && std::chrono::steady_clock::now() >= last_send_ + *idle) {
             finish();  // nothing was sent for `idle`: the stream ends (Sisk's WaitForFail(timeout))
@@ -275,7 +276,7 @@ void Stream::cancel_queued() {
     out_.truncate(keep);
     while (!events_.empty() && events_.back().first >= keep) events_.pop_back();
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
-    for (auto* w : waiters_) w->cancel();
+    for (auto* w : writers_) w->cancel();
 }
 
 void Stream::drop() { finish(); }

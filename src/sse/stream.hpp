@@ -82,7 +82,8 @@ private:
     net::OutputQueue out_;
     std::optional<EventSourcePing> ping_;
     net::Deadline ping_deadline_;
-    std::vector<asio::steady_timer*> waiters_;
+    std::vector<asio::steady_timer*> writers_;  // send() calls waiting for their bytes to be written
+    std::vector<asio::steady_timer*> enders_;   // wait_for_fail() / keep_alive() calls
     std::deque<std::pair<std::uint64_t, std::uint64_t>> events_;  // [start, end) of events not fully written
     std::chrono::steady_clock::time_point last_send_;
     std::uint64_t body_queued_ = 0;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,8 @@ public:
     /// Queues without waiting; false when the stream has ended.
     bool post(std::string_view data);
     bool post(const sse::Event& event);
+    /// Queues an event already encoded with sse::encode (one encoding shared by many streams).
+    bool post_encoded(std::shared_ptr<const std::string> encoded);
 
     /// Adds a response header. Only before the first send: afterwards it throws herald::error.
     void append_header(std::string_view name, std::string_view value);
@@ -107,6 +110,9 @@ private:
 /// server.event_sources(): identified, live event streams.
 class EventSourceRegistry : public Registry<EventSource> {
 public:
+    /// Sends `event` to every registered stream whose id satisfies `filter` (all when empty), encoding it
+    /// once for all of them; returns how many streams it was queued on.
+    std::size_t broadcast(const sse::Event& event, const std::function<bool(std::string_view)>& filter = {});
     /// Ends every registered stream.
     void drop_all() {
         for (auto& source : all()) source.drop();
