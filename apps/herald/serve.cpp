@@ -41,9 +41,14 @@ int serve(const ServeOptions& o) {
     // A fixed tiny answer for load tests against peers serving the same body.
     server.get("/hello", [](Request&) { return Response::text("hello"); });
     // Echo for tests, benchmarks and conformance checks: text stays text, binary stays binary.
-    server.ws("/ws/echo", [](WebSocket ws) -> Task<void> {
-        while (auto message = co_await ws.receive(std::chrono::hours(24)))
-            if (co_await ws.send(*message)) break;
+    // Callback style: replies are queued as frames arrive and leave together in the loop turn's one write.
+    server.ws("/ws/echo", [](WebSocket ws) {
+        ws.on_message([](WebSocket& self, const Message& message) {
+            if (message.is_text())
+                self.post(message.text());
+            else
+                self.post_binary(message.bytes());
+        });
     });
     // Server-Sent Events: every /events stream is listed in the registry (under ?id= or a generated id),
     // and POST /publish sends the request body as one event to all of them.
