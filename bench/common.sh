@@ -118,3 +118,88 @@ resolve_herald_bin() {
     local bin=${1:-${HERALD_BIN:-$ROOT_DIR/build/release/apps/herald/herald}}
     printf '%s\n' "$bin"
 }
+
+# ---- WebSocket echo benchmark helpers (bench/ws_echo.sh, bench/ws_idle_memory.sh) ----
+
+WS_NODE_PEER=$BENCH_DIR/peers/node_ws_echo.mjs
+
+# Header-only peers: the packages are needed to *build* bench/peers/{beast,websocketpp}_echo.
+ensure_boost() { [[ -e /usr/include/boost/beast/websocket.hpp ]] || apt_install libboost-dev; }
+ensure_websocketpp() { [[ -e /usr/include/websocketpp/server.hpp ]] || apt_install libwebsocketpp-dev; }
+# node + npm, and the ws package of bench/peers/package.json (npm ci from the lockfile).
+ensure_node_ws() {
+    command -v node >/dev/null || apt_install nodejs
+    if [[ ! -f $BENCH_DIR/peers/node_modules/ws/package.json ]]; then
+        command -v npm >/dev/null || apt_install npm
+        log "npm ci in bench/peers (node ws peer)"
+        (cd "$BENCH_DIR/peers" && npm ci --no-audit --no-fund >&2) || die "npm ci in bench/peers failed"
+    fi
+}
+
+# bench_bin NAME SUBDIR: path of a CMake-built bench tool (load/ws_load, peers/tcp_echo, ...):
+# $BENCH_BIN_DIR/SUBDIR/NAME if set, else the release preset's build, else the debug one.
+bench_bin() {
+    local name=$1 sub=$2 d
+    for d in ${BENCH_BIN_DIR:+"$BENCH_BIN_DIR"} "$ROOT_DIR/build/release/bench" "$ROOT_DIR/build/debug/bench"; do
+        if [[ -x $d/$sub/$name ]]; then printf '%s\n' "$d/$sub/$name"; return 0; fi
+    done
+    return 1
+}
+
+# wait_port PORT TIMEOUT_S: waits until 127.0.0.1:PORT accepts a TCP connection.
+wait_port() {
+    local port=$1 limit=$2 start=$SECONDS
+    while ((SECONDS - start < limit)); do
+        if (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_pinned NAME DIR PORT CPU CMD...: starts CMD (pinned to CPU when CPU is not empty) in the
+# background, output to DIR/NAME.log, waits for the port; sets STARTED_PID (the server itself:
+# taskset execs it).
+start_pinned() {
+    local name=$1 dir=$2 port=$3 cpu=$4 pin=()
+    shift 4
+    [[ -n $cpu ]] && pin=(taskset -c "$cpu")
+    "${pin[@]}" "$@" >"$dir/$name.log" 2>&1 &
+    STARTED_PID=$!
+    if ! wait_port "$port" 10; then
+        cat "$dir/$name.log" >&2 || true
+        die "$name did not come up on 127.0.0.1:$port"
+    fi
+    kill -0 "$STARTED_PID" 2>/dev/null || { cat "$dir/$name.log" >&2; die "$name exited at start"; }
+}
+
+# CPU time (clock ticks) used so far by process PID, all threads (as in bench/http_hello.sh).
+proc_ticks() {
+    local st f
+    st=$(<"/proc/$1/stat") || { echo 0; return; }
+    read -r -a f <<<"${st##*) }"   # f[0] is field 3 (state): utime is field 14, stime field 15
+    echo $((f[11] + f[12]))
+}
+# Busy ticks of CPU number N from /proc/stat: user + nice + system + steal (irq/softirq left out:
+# the benchmark's own loopback traffic lands there). As in bench/http_hello.sh.
+cpu_busy_ticks() {
+    awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $9; exit }' /proc/stat
+}
+
+# json_num JSON KEY: the number (or null/true/false) at "KEY": in a flat JSON line.
+json_num() {
+    printf '%s' "$1" | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p"
+}
+
+# raise_nofile N: raises `ulimit -n` to at least N (to 65536 when allowed), else dies.
+raise_nofile() {
+    local need=$1 want=$1 hard
+    ((want >= 65536)) || want=65536
+    ulimit -n "$want" 2>/dev/null && return 0
+    hard=$(ulimit -Hn)
+    if [[ $hard == unlimited ]] || ((hard >= need)); then
+        ulimit -n "$hard"
+        log "note: open-files limit is $hard (hard limit; cannot raise it to $want here)"
+        return 0
+    fi
+    die "cannot raise the open-files limit to $need (hard limit $hard); run as root or use fewer connections"
+}
