@@ -26,6 +26,6 @@ fi
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   step "libFuzzer targets (clang 14, ASan + UBSan), ${FUZZ_SECONDS:-60} s each"
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz
+  cmake --build --preset fuzz --target herald_fuzzers
   fuzz/run.sh build/fuzz "${FUZZ_SECONDS:-60}"
 fi
