@@ -134,6 +134,10 @@ void Session::consume(char* data, std::size_t size) {
                 return;
             }
             frame_ = r.header;
+            // Grow the message once to its announced size (already checked against the limit), not by
+            // doubling while a large frame arrives.
+            if (!is_control(frame_.opcode) && message_.capacity() < message_.size() + frame_.payload_length)
+                message_.reserve(message_.size() + static_cast<std::size_t>(frame_.payload_length));
             frame_left_ = frame_.payload_length;
             frame_pos_ = 0;
             in_frame_ = true;
@@ -383,9 +387,17 @@ std::error_code Session::queue_message(Opcode opcode, std::string_view payload) 
     FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto header = encode_frame_header(plan.header(i));
-        out_.append(header.view());
-        out_.append(payload.substr(static_cast<std::size_t>(plan.offset(i)),
-                                   static_cast<std::size_t>(plan.header(i).payload_length)));
+        auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
+                                   static_cast<std::size_t>(plan.header(i).payload_length));
+        if (part.size() < 4096) {
+            out_.append(header.view());
+            out_.append(part);
+        } else {
+            std::string frame;  // a large frame is one buffer of its own: a single copy of the payload
+            frame.reserve(header.size + part.size());
+            frame.append(header.view()).append(part);
+            out_.push(std::move(frame));
+        }
     }
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
     last_activity_ = std::chrono::steady_clock::now();

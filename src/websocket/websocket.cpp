@@ -34,11 +34,6 @@ Task<std::error_code> send_message(std::shared_ptr<Session> s, Opcode opcode, Pa
     co_return co_await s->wait_written(s->queued_total());
 }
 
-bool post_message(const std::shared_ptr<Session>& s, Opcode opcode, Payload payload) {
-    if (!s || s->state() != WebSocketState::open) return false;
-    run_on_loop(s, [s, opcode, payload] { s->queue_message(opcode, *payload); });
-    return true;
-}
 
 Task<std::optional<Message>> receive_message(std::shared_ptr<Session> s, std::chrono::milliseconds timeout) {
     if (!s) co_return std::nullopt;
@@ -100,10 +95,20 @@ Task<std::error_code> WebSocket::send(std::span<const std::byte> bytes) {
     return send_message(session_, Opcode::binary, payload_of(bytes));
 }
 
-bool WebSocket::post(std::string_view text) { return post_message(session_, Opcode::text, payload_of(text)); }
+// On the connection's own loop a post is queued at once, without a shared copy of the payload.
+static bool post_view(const std::shared_ptr<Session>& s, Opcode opcode, std::string_view payload) {
+    if (!s || s->state() != WebSocketState::open) return false;
+    if (s->on_loop_thread()) return !s->queue_message(opcode, payload);
+    auto shared = std::make_shared<const std::string>(payload);
+    asio::post(s->loop().context(), [s, opcode, shared] { s->queue_message(opcode, *shared); });
+    return true;
+}
+
+bool WebSocket::post(std::string_view text) { return post_view(session_, Opcode::text, text); }
 
 bool WebSocket::post_binary(std::span<const std::byte> bytes) {
-    return post_message(session_, Opcode::binary, payload_of(bytes));
+    return post_view(session_, Opcode::binary,
+                     std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 Task<Response> WebSocket::close(CloseCode code, std::string_view reason) {
