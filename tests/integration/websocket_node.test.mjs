@@ -3,68 +3,14 @@
 // ways, subprotocols, origins, the size limit and invalid UTF-8; against tests/support/test_server.
 // Run by ctest as `node --test websocket_node.test.mjs` with HERALD_TEST_SERVER set.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { IO_TIMEOUT, requireModule, withTimeout, startServer } from './support.mjs';
 
-const READY_TIMEOUT = 30_000;
-const IO_TIMEOUT = 10_000;
 const MiB = 1024 * 1024;
 const LIMIT = 16 * MiB;  // the server's default max_message_bytes
 const SIZES = [0, 125, 126, 65535, 65536, LIMIT];
-
-// ---- support (the same in websocket_chromium.test.mjs) ----
-
-async function requireModule(name) {
-  try {
-    return await import(name);
-  } catch (e) {
-    throw new Error(`node module '${name}' is missing: run scripts/setup.sh test ` +
-                    `(npm ci in tests/integration): ${e.message}`);
-  }
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// tests/support/test_server: started with flags, its port read from its "port N" line.
-async function startServer(...flags) {
-  const bin = process.env.HERALD_TEST_SERVER;
-  if (!bin) throw new Error('HERALD_TEST_SERVER is not set; run through ctest');
-  const proc = spawn(bin, flags.map(String), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const server = { proc, stderr: '', exited: once(proc, 'exit') };
-  proc.stderr.on('data', (d) => { server.stderr += d; });
-  server.port = await withTimeout(new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /^port (\d+)$/m.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.on('exit', (code) => reject(new Error(`test server exited (${code}) before listening:\n${server.stderr}`)));
-    proc.on('error', reject);
-  }), READY_TIMEOUT, "the test server's port line");
-  server.alive = () => proc.exitCode === null && proc.signalCode === null;
-  // SIGTERM and the exit code (0 for a graceful stop); SIGKILL when it does not stop in time.
-  server.stop = async () => {
-    if (!server.alive()) return proc.exitCode;
-    proc.kill('SIGTERM');
-    try {
-      const [code] = await withTimeout(server.exited, 15_000, 'the test server to stop');
-      return code;
-    } catch (e) {
-      proc.kill('SIGKILL');
-      throw e;
-    }
-  };
-  return server;
-}
 
 // ---- a ws client with a message queue ----
 
