@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
-cmake --preset release >/dev/null
+# Only the program: tests, examples and benchmarks need packages that `setup.sh build` does not install.
+cmake --preset release -DHERALD_BUILD_TESTS=OFF -DHERALD_BUILD_EXAMPLES=OFF -DHERALD_BUILD_BENCH=OFF >/dev/null
 cmake --build --preset release --target herald_cli
 exec build/release/apps/herald/herald serve --port 8080 "$@"
