@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
-# Only the program: tests, examples and benchmarks need packages that `setup.sh build` does not install.
-cmake --preset release -DHERALD_BUILD_TESTS=OFF -DHERALD_BUILD_EXAMPLES=OFF -DHERALD_BUILD_BENCH=OFF >/dev/null
-cmake --build --preset release --target herald_cli
-exec build/release/apps/herald/herald serve --port 8080 "$@"
+# The "serve" preset builds the program only: tests, examples and benchmarks need packages that
+# `setup.sh build` does not install.
+cmake --preset serve >/dev/null
+cmake --build --preset serve --target herald_cli
+exec build/serve/apps/herald/herald serve "$@"  # port 8080 unless --port says otherwise

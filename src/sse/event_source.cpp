@@ -178,6 +178,26 @@ SyncEventSource Request::event_source_sync(std::string_view id) {
     return SyncEventSource(net::wait_on_loop(connection_->loop(), event_source(std::string(id))));
 }
 
+SyncEventSource Request::event_source_sync(const EventSourceOptions& options) {
+    if (!connection_) throw error("event_source_sync(): the request is not on a live connection");
+    return SyncEventSource(net::wait_on_loop(connection_->loop(), event_source(options)));
+}
+
+namespace {
+// append_header() must run on the stream's loop; its error (head already sent) comes back to the caller.
+Task<void> append_header_on_loop(std::shared_ptr<Stream> s, std::shared_ptr<const std::pair<std::string, std::string>> h) {
+    s->append_header(h->first, h->second);
+    co_return;
+}
+}  // namespace
+
+void SyncEventSource::append_header(std::string_view name, std::string_view value) {
+    auto* stream = source_.stream();
+    if (!stream) throw error("append_header(): no stream behind this SyncEventSource");
+    auto header = std::make_shared<const std::pair<std::string, std::string>>(std::string(name), std::string(value));
+    net::wait_on_loop(stream->loop(), append_header_on_loop(stream->shared_from_this(), header));
+}
+
 bool SyncEventSource::send(std::string_view data) {
     return source_ && !net::wait_on_loop(source_.stream()->loop(), source_.send(data));
 }

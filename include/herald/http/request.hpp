@@ -88,6 +88,7 @@ public:
     /// The blocking forms, for handlers on the worker pool.
     SyncEventSource event_source_sync();
     SyncEventSource event_source_sync(std::string_view id);
+    SyncEventSource event_source_sync(const EventSourceOptions& options);
     /// True when the request asks for a WebSocket upgrade (GET with Upgrade: websocket).
     bool is_websocket_upgrade() const noexcept;
 

@@ -126,7 +126,8 @@ public:
     explicit SyncEventSource(EventSource source) : source_(std::move(source)) {}
     bool send(std::string_view data);
     bool send(const sse::Event& event);
-    void append_header(std::string_view name, std::string_view value) { source_.append_header(name, value); }
+    /// Adds a response header before the first send; throws herald::error afterwards.
+    void append_header(std::string_view name, std::string_view value);
     void wait_for_fail();
     void wait_for_fail(std::chrono::milliseconds idle);
     void keep_alive();
