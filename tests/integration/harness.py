@@ -223,6 +223,44 @@ class ServerTestCase(unittest.TestCase):
         return "http://%s:%d%s" % (h, self.port, path)
 
 
+def start_serve(*flags, attempts=3):
+    """`herald serve` with flags on a free loopback port; retries when another process took the port first."""
+    require_binary(HERALD_BIN, "HERALD_BIN")
+    last = None
+    for _ in range(attempts):
+        port = free_port()
+        p = ServerProcess([HERALD_BIN, "serve", "--host", "127.0.0.1", "--port", port, "--threads", 2] + list(flags))
+        try:
+            p.wait_accepting(port)
+            return p
+        except AssertionError as e:
+            last = e
+            p.close()
+    raise last
+
+
+class HeraldServeTestCase(unittest.TestCase):
+    """One `herald serve` (with FLAGS) per test class, stopped with SIGINT, which must exit 0."""
+
+    FLAGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_serve(*cls.FLAGS)
+        cls.port = cls.server.port
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.server.stop(signal.SIGINT)
+        err = cls.server.stderr()
+        cls.server.close()
+        if rc != 0:
+            raise AssertionError("herald serve exited with %r on SIGINT\nstderr:\n%s" % (rc, err))
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+
 # ---------------------------------------------------------------------------------------------
 # Raw sockets
 

@@ -22,39 +22,12 @@ def run_herald(*args, timeout=20):
                           stderr=subprocess.PIPE, timeout=timeout)
 
 
-def start_serve(*extra, attempts=3):
-    """herald serve on a free loopback port; retries when another process grabbed the port first."""
-    harness.require_binary(HERALD, "HERALD_BIN")
-    last = None
-    for _ in range(attempts):
-        port = harness.free_port()
-        p = harness.ServerProcess([HERALD, "serve", "--host", "127.0.0.1", "--port", port, "--threads", 2,
-                                   "--log-level", "info"] + list(extra))
-        try:
-            p.wait_accepting(port)
-            return p
-        except AssertionError as e:
-            last = e
-            p.close()
-    raise last
+def start_serve(*extra):
+    return harness.start_serve("--log-level", "info", *extra)
 
 
-class HeraldServeTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_serve()
-        cls.port = cls.server.port
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop(signal.SIGINT)
-        err = cls.server.stderr()
-        cls.server.close()
-        if rc != 0:
-            raise AssertionError("herald serve exited with %r on SIGINT\nstderr:\n%s" % (rc, err))
-
-    def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+class HeraldServeTest(harness.HeraldServeTestCase):
+    FLAGS = ("--log-level", "info")
 
     def test_demo_page(self):
         with open(os.path.join(harness.SOURCE_DIR, "web", "index.html"), "rb") as f:

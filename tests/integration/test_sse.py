@@ -397,23 +397,6 @@ class SsePythonClientTest(ServerTestCase):
 # herald serve: GET /events (registered streams) and POST /publish
 
 
-def start_serve(attempts=3):
-    harness.require_binary(harness.HERALD_BIN, "HERALD_BIN")
-    last = None
-    for _ in range(attempts):
-        port = harness.free_port()
-        p = harness.ServerProcess([harness.HERALD_BIN, "serve", "--host", "127.0.0.1", "--port", port,
-                                   "--threads", 2, "--log-level", "warn", "--no-access-log",
-                                   "--web", os.path.join(harness.SOURCE_DIR, "web")])
-        try:
-            p.wait_accepting(port)
-            return p
-        except AssertionError as e:
-            last = e
-            p.close()
-    raise last
-
-
 class CurlStream:
     """curl -N as a subprocess, its stdout read as it comes."""
 
@@ -447,22 +430,8 @@ class CurlStream:
         self.proc.stderr.close()
 
 
-class HeraldServeSseTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_serve()
-        cls.port = cls.server.port
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop(signal.SIGINT)
-        err = cls.server.stderr()
-        cls.server.close()
-        if rc != 0:
-            raise AssertionError("herald serve exited with %r on SIGINT\nstderr:\n%s" % (rc, err))
-
-    def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+class HeraldServeSseTest(harness.HeraldServeTestCase):
+    FLAGS = ("--log-level", "warn", "--no-access-log", "--web", os.path.join(harness.SOURCE_DIR, "web"))
 
     def publish(self, body, event="news"):
         r = curl("-X", "POST", "--data-binary", body, self.url("/publish?event=" + event))
