@@ -22,35 +22,14 @@ bool is_resource_exhaustion(std::error_code ec) {
 }  // namespace
 
 Loop::Loop(Server::Impl& server, unsigned index)
-    : deadlines(context_),
-      parser(server.parser_limits),
-      server_(server),
-      index_(index),
-      read_buffer_(new char[read_buffer_size]) {}
+    : Reactor(owned_context), parser(server.parser_limits), server_(server), index_(index) {}
 
 Loop::~Loop() {
-    // Unlink every connection first: their objects may outlive this loop's members inside
-    // handlers that the io_context destroys last.
-    while (first_) first_->close();
+    close_all();
     close_acceptors();
 }
 
-void Loop::add(LoopMember& c) noexcept {
-    c.prev_in_loop = nullptr;
-    c.next_in_loop = first_;
-    if (first_) first_->prev_in_loop = &c;
-    first_ = &c;
-    c.in_loop = true;
-    connections_open.fetch_add(1, std::memory_order_relaxed);
-}
-
-void Loop::remove(LoopMember& c) noexcept {
-    if (!c.in_loop) return;
-    c.in_loop = false;
-    (c.prev_in_loop ? c.prev_in_loop->next_in_loop : first_) = c.next_in_loop;
-    if (c.next_in_loop) c.next_in_loop->prev_in_loop = c.prev_in_loop;
-    c.prev_in_loop = c.next_in_loop = nullptr;
-    connections_open.fetch_sub(1, std::memory_order_relaxed);
+void Loop::on_member_removed() {
     if (draining_) finish_if_drained();
 }
 
@@ -64,8 +43,8 @@ void Loop::close_acceptors() noexcept {
 }
 
 void Loop::start() {
-    work_.emplace(asio::make_work_guard(context_));
-    for (auto& a : acceptors_) asio::post(context_, [this, acc = a.get()] { accept(*acc); });
+    work_.emplace(asio::make_work_guard(context()));
+    for (auto& a : acceptors_) asio::post(context(), [this, acc = a.get()] { accept(*acc); });
 }
 
 void Loop::accept(asio::ip::tcp::acceptor& acceptor) {
@@ -94,7 +73,7 @@ void Loop::on_accept_error(asio::ip::tcp::acceptor& acceptor, std::error_code ec
     if (is_resource_exhaustion(ec)) {
         log().warn("accept failed: {}; pausing accepts for {} ms, open connections keep being served",
                    ec.message(), kAcceptBackoff.count());
-        auto timer = std::make_shared<asio::steady_timer>(context_, kAcceptBackoff);
+        auto timer = std::make_shared<asio::steady_timer>(context(), kAcceptBackoff);
         timer->async_wait([this, &acceptor, timer](std::error_code wait_ec) {
             if (!wait_ec && acceptor.is_open()) accept(acceptor);
         });
@@ -106,22 +85,17 @@ void Loop::on_accept_error(asio::ip::tcp::acceptor& acceptor, std::error_code ec
 
 void Loop::drain(Clock::time_point deadline) {
     if (draining_) return;
-    draining_ = true;
     close_acceptors();
-    for (LoopMember* c = first_; c;) {
-        LoopMember* next = c->next_in_loop;
-        c->drain();
-        c = next;
-    }
+    drain_all();
     if (connections() == 0) {
         finish_if_drained();
         return;
     }
-    drain_timer_ = std::make_unique<asio::steady_timer>(context_, deadline);
+    drain_timer_ = std::make_unique<asio::steady_timer>(context(), deadline);
     drain_timer_->async_wait([this](std::error_code ec) {
         if (ec) return;
         log().warn("shutdown deadline reached: closing {} connection(s)", connections());
-        while (first_) first_->close();
+        close_all();
     });
 }
 
@@ -132,7 +106,7 @@ void Loop::finish_if_drained() {
     work_.reset();
     // Let the handlers woken by the last closes run (a route coroutine after its receive loop), then
     // stop: handlers that outlived their connections (timers in user code) must not hold the stop hostage.
-    asio::post(context_, [this] { asio::post(context_, [this] { context_.stop(); }); });
+    asio::post(context(), [this] { asio::post(context(), [this] { context().stop(); }); });
 }
 
 }  // namespace herald::net

@@ -14,8 +14,8 @@
 #include <herald/websocket/close_code.hpp>
 
 #include "log.hpp"
-#include "net/loop.hpp"
-#include "server_impl.hpp"
+#include "net/reactor.hpp"
+#include "websocket/mask_source.hpp"
 
 namespace herald::websocket {
 namespace {
@@ -28,14 +28,15 @@ bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK;
 
 }  // namespace
 
-Session::Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
-                 Headers request_headers)
+Session::Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
+                 Headers request_headers, Role role, WebSocketRegistry* registry)
     : loop_(loop),
+      registry_(registry),
       socket_(std::move(socket)),
       options_(std::move(options)),
       subprotocol_(std::move(subprotocol)),
       request_headers_(std::move(request_headers)),
-      frame_options_{.role = Role::server, .max_payload_bytes = options_.max_message_bytes},
+      frame_options_{.role = role, .max_payload_bytes = options_.max_message_bytes},
       sequencer_(MessageLimits{.max_message_bytes = options_.max_message_bytes}),
       last_activity_(std::chrono::steady_clock::now()) {
     std::error_code ec;
@@ -66,8 +67,8 @@ void Session::start(std::string input, std::string output) {
     if (options_.keepalive_interval.count() > 0) loop_.deadlines.schedule(keepalive_deadline_, options_.keepalive_interval);
     if (!input.empty()) {
         // Frames that came right behind the handshake: parse them from the loop buffer as if just read.
-        std::memcpy(loop_.read_buffer(), input.data(), std::min(input.size(), net::Loop::read_buffer_size));
-        consume(loop_.read_buffer(), std::min(input.size(), net::Loop::read_buffer_size));
+        std::memcpy(loop_.read_buffer(), input.data(), std::min(input.size(), net::Reactor::read_buffer_size));
+        consume(loop_.read_buffer(), std::min(input.size(), net::Reactor::read_buffer_size));
         return;
     }
     wait_readable();
@@ -99,7 +100,7 @@ void Session::read_some() {
     std::memcpy(buf, tail_.data(), have);
     for (;;) {
         // Sisk's WebSocketBufferSize also sets the read chunk; the default reads what the loop buffer holds.
-        const std::size_t room = std::min(net::Loop::read_buffer_size - have, std::max<std::size_t>(options_.buffer_size, 256));
+        const std::size_t room = std::min(net::Reactor::read_buffer_size - have, std::max<std::size_t>(options_.buffer_size, 256));
         ssize_t n = ::recv(socket_.native_handle(), buf + have, room, 0);
         if (n > 0) {
             tail_.clear();
@@ -201,13 +202,7 @@ void Session::handle_control() {
     WebSocket handle(shared_from_this());
     switch (frame_.opcode) {
         case Opcode::ping:
-            if (!close_sent_) {
-                FrameHeader pong{.opcode = Opcode::pong};
-                std::string frame;
-                append_frame(frame, pong, control_);
-                out_.push(std::move(frame));
-                schedule_flush();
-            }
+            if (!close_sent_) queue_control(Opcode::pong, control_);
             if (on_ping) on_ping(handle, control_);
             return;
         case Opcode::pong:
@@ -246,9 +241,7 @@ void Session::fail(const ProtocolError& error) {
 
 void Session::send_close(CloseCode code, std::string_view reason) {
     close_sent_ = true;
-    std::string frame;
-    append_frame(frame, FrameHeader{.opcode = Opcode::close}, make_close_payload(code, reason));
-    out_.push(std::move(frame));
+    queue_control(Opcode::close, make_close_payload(code, reason));
     if (state() == WebSocketState::open) state_.store(WebSocketState::closing, std::memory_order_release);
     schedule_flush();
 }
@@ -264,7 +257,7 @@ void Session::finish(CloseCode code, std::string_view reason) {
     state_.store(WebSocketState::closed, std::memory_order_release);
     net::Deadlines::cancel(ping_deadline_);
     net::Deadlines::cancel(keepalive_deadline_);
-    if (!options_.id.empty()) loop_.server().websockets.remove(options_.id, WebSocket(shared_from_this()));
+    if (registry_ && !options_.id.empty()) registry_->remove(options_.id, WebSocket(shared_from_this()));
     if (code == CloseCode::abnormal) {
         transport_dead_ = true;
         close_socket();
@@ -384,6 +377,10 @@ std::error_code Session::queue_message(Opcode opcode, std::string_view payload) 
     if (close_sent_ || finished_ || transport_dead_) return std::make_error_code(std::errc::not_connected);
     if (over_backlog(payload.size()))
         return std::make_error_code(finished_ ? std::errc::not_connected : std::errc::no_buffer_space);
+    if (frame_options_.role == Role::client) {
+        queue_masked(opcode, payload);
+        return {};
+    }
     FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto header = encode_frame_header(plan.header(i));
@@ -403,6 +400,36 @@ std::error_code Session::queue_message(Opcode opcode, std::string_view payload) 
     last_activity_ = std::chrono::steady_clock::now();
     schedule_flush();
     return {};
+}
+
+// A client masks every frame with a fresh key (RFC 6455 §5.3): each frame is a buffer of its own,
+// the payload copied once and masked in place.
+void Session::queue_masked(Opcode opcode, std::string_view payload) {
+    FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
+    for (std::uint64_t i = 0; i < plan.size(); ++i) {
+        FrameHeader h = plan.header(i);
+        h.masked = true;
+        h.mask_key = next_mask_key();
+        auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)), static_cast<std::size_t>(h.payload_length));
+        std::string frame;
+        append_frame(frame, h, part);
+        out_.push(std::move(frame));
+    }
+    buffered_.store(out_.buffered(), std::memory_order_relaxed);
+    last_activity_ = std::chrono::steady_clock::now();
+    schedule_flush();
+}
+
+void Session::queue_control(Opcode opcode, std::string_view payload) {
+    FrameHeader h{.opcode = opcode};
+    if (frame_options_.role == Role::client) {
+        h.masked = true;
+        h.mask_key = next_mask_key();
+    }
+    std::string frame;
+    append_frame(frame, h, payload);
+    out_.push(std::move(frame));
+    schedule_flush();
 }
 
 Task<std::error_code> Session::wait_written(std::uint64_t target) {
@@ -470,7 +497,7 @@ void Session::discard_input() {
     if (transport_dead_) return;
     char* buf = loop_.read_buffer();
     for (;;) {
-        ssize_t n = ::recv(socket_.native_handle(), buf, net::Loop::read_buffer_size, 0);
+        ssize_t n = ::recv(socket_.native_handle(), buf, net::Reactor::read_buffer_size, 0);
         if (n > 0) continue;
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && would_block(errno)) {
@@ -550,12 +577,7 @@ void Session::on_keepalive_deadline() {
         close_socket();  // 1006: nothing can be exchanged with a dead peer
         return;
     }
-    if (silent >= options_.keepalive_interval && !close_sent_) {
-        std::string frame;
-        append_frame(frame, FrameHeader{.opcode = Opcode::ping}, {});
-        out_.push(std::move(frame));
-        schedule_flush();
-    }
+    if (silent >= options_.keepalive_interval && !close_sent_) queue_control(Opcode::ping, {});
     // Check again when the peer's answer is due, or when the silence reaches the interval.
     const auto due = silent >= options_.keepalive_interval ? options_.keepalive_interval + options_.keepalive_timeout
                                                            : options_.keepalive_interval;

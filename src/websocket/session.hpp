@@ -22,21 +22,23 @@
 #include "net/output_queue.hpp"
 
 namespace herald::net {
-class Loop;
+class Reactor;
 }
 
 namespace herald::websocket {
 
 class Session final : public net::LoopMember, public std::enable_shared_from_this<Session> {
 public:
-    Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
-            Headers request_headers);
+    /// A server session (role server) registers under options.id in `registry`; a client session
+    /// (role client) masks what it sends and accepts only unmasked frames.
+    Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
+            Headers request_headers, Role role = Role::server, WebSocketRegistry* registry = nullptr);
     ~Session();
 
     /// Starts reading; `input` holds bytes that came with the upgrade request, `output` unsent handshake bytes.
     void start(std::string input, std::string output);
 
-    net::Loop& loop() noexcept { return loop_; }
+    net::Reactor& loop() noexcept { return loop_; }
     bool on_loop_thread() const noexcept;
     const WebSocketOptions& options() const noexcept { return options_; }
 
@@ -88,6 +90,8 @@ private:
     void deliver();
     void fail(const ProtocolError& error);
     void send_close(CloseCode code, std::string_view reason);
+    void queue_control(Opcode opcode, std::string_view payload);
+    void queue_masked(Opcode opcode, std::string_view payload);
     void finish(CloseCode code, std::string_view reason);
     void schedule_flush();
     void flush();
@@ -100,7 +104,8 @@ private:
     void on_keepalive_deadline();
     bool over_backlog(std::size_t bytes);
 
-    net::Loop& loop_;
+    net::Reactor& loop_;
+    WebSocketRegistry* registry_;
     asio::ip::tcp::socket socket_;
     asio::ip::tcp::endpoint remote_;
     WebSocketOptions options_;

@@ -89,7 +89,8 @@ Task<WebSocket> Request::accept_websocket(const WebSocketOptions& given) {
     for (const auto& h : headers_) request_headers.add(h.name, h.value);
     auto detached = conn->upgrade(*this, std::move(accepted));
     auto session = std::make_shared<websocket::Session>(conn->loop(), std::move(detached.socket), std::move(options),
-                                                        std::move(subprotocol), std::move(request_headers));
+                                                        std::move(subprotocol), std::move(request_headers),
+                                                        websocket::Role::server, &registry);
     WebSocket socket(session);
     if (!session->id().empty()) {
         std::optional<WebSocket> replaced;

@@ -7,7 +7,7 @@
 
 #include <herald/error.hpp>
 
-#include "net/loop.hpp"
+#include "net/reactor.hpp"
 #include "net/on_loop.hpp"
 #include "websocket/session.hpp"
 
@@ -183,7 +183,7 @@ void WebSocket::drop(CloseCode code, std::string_view reason) {
     if (auto s = session_) run_on_loop(s, [s, code, r = std::string(reason)] { s->drop(code, r); });
 }
 
-net::Loop& WebSocket::session_loop() const {
+net::Reactor& WebSocket::session_loop() const {
     if (!session_) throw error("no connection behind this WebSocket handle");
     return session_->loop();
 }

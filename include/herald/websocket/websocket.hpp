@@ -98,7 +98,7 @@ namespace websocket {
 class Session;
 }
 namespace net {
-class Loop;
+class Reactor;
 }
 
 /// A cheap, copyable handle to one WebSocket connection. Every member is safe from any thread; using a
@@ -169,7 +169,7 @@ public:
     /// The session behind the handle (library internal).
     websocket::Session* session() const noexcept { return session_.get(); }
     /// The event loop the connection lives on (library internal).
-    net::Loop& session_loop() const;
+    net::Reactor& session_loop() const;
     /// Handles are equal when they refer to the same connection.
     bool operator==(const WebSocket& other) const noexcept { return session_ == other.session_; }
 
