@@ -11,5 +11,7 @@ using Action = std::function<int()>;
 
 /// `herald serve`: the hub with its demo page.
 Action add_serve(CLI::App& app);
+/// `herald ws URL`: the WebSocket client.
+Action add_ws(CLI::App& app);
 
 }  // namespace herald::cli

@@ -1,10 +1,12 @@
 #pragma once
 // Herald: a C++20 framework and server for the real-time web. Include this one header.
 #include <herald/error.hpp>
+#include <herald/client/url.hpp>
 #include <herald/http/headers.hpp>
 #include <herald/http/http_error.hpp>
 #include <herald/http/method.hpp>
 #include <herald/http/request.hpp>
+#include <herald/http/response_parser.hpp>
 #include <herald/http/response.hpp>
 #include <herald/http/router.hpp>
 #include <herald/http/static_files.hpp>
@@ -14,5 +16,6 @@
 #include <herald/sse/event_source.hpp>
 #include <herald/sse/parser.hpp>
 #include <herald/task.hpp>
+#include <herald/websocket/client.hpp>
 #include <herald/websocket/close_code.hpp>
 #include <herald/websocket/websocket.hpp>

@@ -12,6 +12,9 @@ namespace herald {
 /// ASCII case-insensitive equality, as HTTP field names compare.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view trim_ows(std::string_view s) noexcept;
+
 /// True when the comma-separated token list `list` (e.g. a Connection value) contains `token`,
 /// compared case-insensitively with optional whitespace around elements.
 bool has_token(std::string_view list, std::string_view token) noexcept;

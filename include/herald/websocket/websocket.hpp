@@ -159,7 +159,7 @@ public:
     std::size_t buffered_amount() const noexcept;
     /// The id this connection is registered under in server.websockets() ("" when none).
     std::string_view id() const noexcept;
-    /// The header fields of the upgrade request.
+    /// The header fields of the upgrade request (server side), or of the server's 101 response (client side).
     const Headers& request_headers() const noexcept;
     /// Starts (or replaces) Sisk's ping policy on this connection.
     void ping_policy(PingPolicy policy);

@@ -1,0 +1,22 @@
+#pragma once
+// Flags and output helpers shared by `herald ws` and `herald sse`.
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <herald/http/headers.hpp>
+
+namespace herald::cli {
+
+/// Headers from repeated `--header "Name: value"` flags; throws herald::error for one without a colon.
+Headers parse_header_flags(const std::vector<std::string>& flags);
+
+/// Lower-case hex of `bytes`.
+std::string to_hex(std::span<const std::byte> bytes);
+/// Standard base64 (RFC 4648) of `bytes`, padded.
+std::string to_base64(std::span<const std::byte> bytes);
+/// `text` as a JSON string literal, quotes included.
+std::string json_string(std::string_view text);
+
+}  // namespace herald::cli

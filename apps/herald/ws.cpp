@@ -1,0 +1,137 @@
+// herald ws URL: a WebSocket client for the terminal and for pipes (like wscat / websocat).
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include <herald/herald.hpp>
+
+#include "client_flags.hpp"
+#include "commands.hpp"
+
+namespace herald::cli {
+namespace {
+
+struct WsOptions {
+    std::string url;
+    std::vector<std::string> headers;
+    std::vector<std::string> subprotocols;
+    unsigned ping_interval_ms = 0;
+    bool reconnect = false;
+    bool echo = false;
+    bool base64 = false;
+};
+
+// Exit codes, documented in `herald ws --help`.
+constexpr int kExitNormal = 0;       // closing handshake with 1000, 1001 or no code
+constexpr int kExitFailed = 1;       // could not connect, or the handshake failed
+constexpr int kExitCloseCode = 3;    // closed with another code (printed)
+constexpr int kExitLost = 4;         // the connection dropped without a closing handshake
+
+struct WsRun {
+    WsOptions options;
+    asio::io_context io{1};
+    int exit_code = kExitNormal;
+};
+
+void print_message(const WsOptions& o, const Message& msg) {
+    std::string line;
+    if (msg.is_text())
+        line = msg.text();
+    else
+        line = o.base64 ? to_base64(msg.bytes()) : to_hex(msg.bytes());
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+}
+
+Task<void> close_connection(WebSocket ws) {
+    co_await ws.close();
+}
+
+// Stdin is read on a thread of its own (a regular file cannot be polled); each line is handed to the
+// loop, which queues it in order; the end of input starts the closing handshake.
+void read_stdin(asio::io_context& io, WebSocket ws) {
+    std::thread([&io, ws] {
+        std::string line;
+        while (std::getline(std::cin, line)) asio::post(io, [ws, line]() mutable { ws.post(line); });
+        asio::post(io, [&io, ws] { asio::co_spawn(io, close_connection(ws), asio::detached); });
+    }).detach();
+}
+
+int exit_code_for(const WebSocket& ws) {
+    const auto code = ws.close_code().value_or(CloseCode::abnormal);
+    if (code == CloseCode::normal || code == CloseCode::going_away || code == CloseCode::no_status) return kExitNormal;
+    if (code == CloseCode::abnormal) {
+        std::fprintf(stderr, "herald ws: connection lost without a closing handshake\n");
+        return kExitLost;
+    }
+    std::fprintf(stderr, "herald ws: closed with %d %s\n", static_cast<int>(code), ws.close_reason().c_str());
+    return kExitCloseCode;
+}
+
+Task<void> session(std::shared_ptr<WsRun> run) {
+    const WsOptions& o = run->options;
+    websocket::ConnectOptions options{.subprotocols = o.subprotocols, .headers = parse_header_flags(o.headers)};
+    options.websocket.receive_timeout = std::chrono::milliseconds::max();
+    options.websocket.keepalive_interval = std::chrono::milliseconds(o.ping_interval_ms);
+    WebSocket ws;
+    std::string failure;
+    try {
+        ws = co_await websocket::connect(o.url, options);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    if (!failure.empty()) {
+        std::fprintf(stderr, "herald ws: %s\n", failure.c_str());
+        run->exit_code = kExitFailed;
+        co_return;
+    }
+    if (!o.echo) read_stdin(run->io, ws);
+    while (auto msg = co_await ws.receive(std::chrono::milliseconds::max())) {
+        if (o.echo)
+            co_await ws.send(*msg);
+        else
+            print_message(o, *msg);
+    }
+    run->exit_code = exit_code_for(ws);
+}
+
+int run_ws(const WsOptions& o) {
+    auto run = std::make_shared<WsRun>();
+    run->options = o;
+    asio::co_spawn(run->io, session(run), [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+    });
+    run->io.run();
+    return run->exit_code;
+}
+
+}  // namespace
+
+Action add_ws(CLI::App& app) {
+    auto o = std::make_shared<WsOptions>();
+    auto* cmd = app.add_subcommand("ws", "WebSocket client: stdin lines are sent as text, messages received are printed");
+    cmd->footer(
+        "Binary messages print as hex (or base64). Exit codes: 0 closed normally (1000, 1001, no code), "
+        "1 could not connect, 3 closed with another code, 4 connection lost.");
+    cmd->add_option("url", o->url, "ws://host[:port]/path")->required();
+    cmd->add_option("-H,--header", o->headers, "Extra request header 'Name: value' (repeatable)");
+    cmd->add_option("--subprotocol", o->subprotocols, "Subprotocol to offer (repeatable)");
+    cmd->add_option("--ping-interval", o->ping_interval_ms, "Send a Ping frame after this many ms of silence (0: off)");
+    cmd->add_flag("--reconnect", o->reconnect, "Reconnect with backoff when the connection drops; unsent lines wait");
+    cmd->add_flag("--echo", o->echo, "Do not read stdin: send every received message back until the peer closes");
+    cmd->add_flag("--base64", o->base64, "Print binary messages as base64 instead of hex");
+    return [o] { return run_ws(*o); };
+}
+
+}  // namespace herald::cli

@@ -1,0 +1,113 @@
+#include "client/exchange.hpp"
+
+#include <functional>
+
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <herald/error.hpp>
+
+namespace herald::client {
+namespace {
+
+constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+
+// host:port, for messages.
+std::string where(const Url& url) {
+    return (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
+}
+
+}  // namespace
+
+struct Watchdog::State {
+    explicit State(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::function<void()> on_expire;
+    bool armed = true;
+    bool expired = false;
+};
+
+Watchdog::Watchdog(const asio::any_io_executor& executor, std::chrono::milliseconds timeout,
+                   std::function<void()> on_expire)
+    : state_(std::make_shared<State>(executor)) {
+    state_->on_expire = std::move(on_expire);
+    state_->timer.expires_after(timeout);
+    // The handler owns the state: it may run after the watchdog is gone, and must then do nothing.
+    state_->timer.async_wait([state = state_](std::error_code ec) {
+        if (ec || !state->armed) return;
+        state->expired = true;
+        state->on_expire();
+    });
+}
+
+Watchdog::~Watchdog() {
+    state_->armed = false;
+    state_->timer.cancel();
+}
+
+bool Watchdog::expired() const noexcept { return state_->expired; }
+
+asio::io_context& io_context_of(const asio::any_io_executor& executor) {
+    if (const auto* io = executor.target<asio::io_context::executor_type>()) return io->context();
+    throw error("Herald clients run on an asio::io_context executor");
+}
+
+Task<asio::ip::tcp::socket> open_tcp(std::shared_ptr<const Url> url, std::chrono::milliseconds timeout) {
+    auto executor = co_await asio::this_coro::executor;
+    asio::io_context& io = io_context_of(executor);
+    asio::ip::tcp::resolver resolver(io);
+    asio::ip::tcp::socket socket(io);
+    Watchdog watchdog(executor, timeout, [&resolver, &socket] {
+        resolver.cancel();
+        std::error_code ignored;
+        socket.close(ignored);
+    });
+    auto [rec, endpoints] = co_await resolver.async_resolve(url->host, std::to_string(url->port), kAwait);
+    if (watchdog.expired()) throw error(std::make_error_code(std::errc::timed_out),
+                                        "connecting to " + where(*url) + " timed out while resolving the name");
+    if (rec) throw error(rec, "cannot resolve '" + url->host + "': " + rec.message());
+    auto [cec, endpoint] = co_await asio::async_connect(socket, endpoints, kAwait);
+    if (watchdog.expired())
+        throw error(std::make_error_code(std::errc::timed_out),
+                    "connecting to " + where(*url) + " timed out after " + std::to_string(timeout.count()) + " ms");
+    if (cec) throw error(cec, "cannot connect to " + where(*url) + ": " + cec.message());
+    socket.set_option(asio::ip::tcp::no_delay(true));
+    co_return socket;
+}
+
+Task<std::string> exchange_head(asio::ip::tcp::socket& socket, std::shared_ptr<const std::string> request,
+                                http::ResponseParser& parser, std::chrono::milliseconds timeout) {
+    auto executor = co_await asio::this_coro::executor;
+    Watchdog watchdog(executor, timeout, [&socket] {
+        std::error_code ignored;
+        socket.cancel(ignored);
+    });
+    auto timed_out = [&] {
+        return error(std::make_error_code(std::errc::timed_out),
+                     "no response head within " + std::to_string(timeout.count()) + " ms");
+    };
+    auto [wec, written] = co_await asio::async_write(socket, asio::buffer(*request), kAwait);
+    if (watchdog.expired()) throw timed_out();
+    if (wec) throw error(wec, "sending the request failed: " + wec.message());
+    std::string data;
+    for (;;) {
+        const std::size_t have = data.size();
+        data.resize(have + 4096);
+        auto [rec, n] = co_await socket.async_read_some(asio::buffer(data.data() + have, 4096), kAwait);
+        data.resize(have + n);
+        if (watchdog.expired()) throw timed_out();
+        if (rec == asio::error::eof) throw error(rec, "the server closed the connection before a complete response head");
+        if (rec) throw error(rec, "reading the response failed: " + rec.message());
+        const auto status = parser.parse(data);
+        if (status == http::ParseStatus::complete) co_return data;
+        if (status == http::ParseStatus::error)
+            throw error(std::make_error_code(std::errc::protocol_error),
+                        "malformed response head: " + std::string(parser.error()));
+    }
+}
+
+}  // namespace herald::client
