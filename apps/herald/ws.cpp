@@ -26,6 +26,7 @@ struct WsOptions {
     std::vector<std::string> headers;
     std::vector<std::string> subprotocols;
     unsigned ping_interval_ms = 0;
+    unsigned linger_ms = 500;
     bool reconnect = false;
     bool echo = false;
     bool base64 = false;
@@ -54,17 +55,19 @@ void print_message(const WsOptions& o, const Message& msg) {
     std::fflush(stdout);
 }
 
-Task<void> close_connection(WebSocket ws) {
-    co_await ws.close();
+// Replies to the last lines are still on their way when stdin ends: close once the connection has
+// been quiet for `linger` (no message either way), so they are printed first.
+Task<void> close_when_quiet(WebSocket ws, std::chrono::milliseconds linger) {
+    co_await ws.wait_for_close(linger);
 }
 
 // Stdin is read on a thread of its own (a regular file cannot be polled); each line is handed to the
 // loop, which queues it in order; the end of input starts the closing handshake.
-void read_stdin(asio::io_context& io, WebSocket ws) {
-    std::thread([&io, ws] {
+void read_stdin(asio::io_context& io, WebSocket ws, std::chrono::milliseconds linger) {
+    std::thread([&io, ws, linger] {
         std::string line;
         while (std::getline(std::cin, line)) asio::post(io, [ws, line]() mutable { ws.post(line); });
-        asio::post(io, [&io, ws] { asio::co_spawn(io, close_connection(ws), asio::detached); });
+        asio::post(io, [&io, ws, linger] { asio::co_spawn(io, close_when_quiet(ws, linger), asio::detached); });
     }).detach();
 }
 
@@ -96,7 +99,7 @@ Task<void> session(std::shared_ptr<WsRun> run) {
         run->exit_code = kExitFailed;
         co_return;
     }
-    if (!o.echo) read_stdin(run->io, ws);
+    if (!o.echo) read_stdin(run->io, ws, std::chrono::milliseconds(o.linger_ms));
     while (auto msg = co_await ws.receive(std::chrono::milliseconds::max())) {
         if (o.echo)
             co_await ws.send(*msg);
@@ -128,6 +131,8 @@ Action add_ws(CLI::App& app) {
     cmd->add_option("-H,--header", o->headers, "Extra request header 'Name: value' (repeatable)");
     cmd->add_option("--subprotocol", o->subprotocols, "Subprotocol to offer (repeatable)");
     cmd->add_option("--ping-interval", o->ping_interval_ms, "Send a Ping frame after this many ms of silence (0: off)");
+    cmd->add_option("--linger", o->linger_ms, "After stdin ends, close once no message came for this many ms")
+        ->capture_default_str();
     cmd->add_flag("--reconnect", o->reconnect, "Reconnect with backoff when the connection drops; unsent lines wait");
     cmd->add_flag("--echo", o->echo, "Do not read stdin: send every received message back until the peer closes");
     cmd->add_flag("--base64", o->base64, "Print binary messages as base64 instead of hex");

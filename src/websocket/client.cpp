@@ -102,8 +102,14 @@ std::string check_handshake_response(const http::ResponseHead& head, std::string
     throw fail("the server selected subprotocol '" + std::string(*protocol) + "', which we did not offer");
 }
 
-Task<WebSocket> connect(std::string_view url, ConnectOptions options) {
-    auto req = std::make_shared<ConnectRequest>(ConnectRequest{Url::parse(url), std::move(options), {}});
+Task<WebSocket> connect(std::string_view url, const ConnectOptions& options) {
+    auto req = std::make_shared<ConnectRequest>(ConnectRequest{Url::parse(url), options, {}});
+    return open_session(std::move(req));
+}
+
+Task<WebSocket> connect(std::string_view url) {
+    auto req = std::make_shared<ConnectRequest>();
+    req->url = Url::parse(url);
     return open_session(std::move(req));
 }
 

@@ -56,8 +56,11 @@ private:
 
 /// Opens a WebSocket connection to `url` (ws://host[:port]/path?query; IPv6 as [addr]) on the calling
 /// coroutine's io_context. Throws ConnectError (or herald::error for a malformed URL, or wss:// before
-/// TLS support).
-Task<WebSocket> connect(std::string_view url, ConnectOptions options = {});
+/// TLS support). With GCC 12, declare the options before the co_await (a braced temporary inside a
+/// co_await expression is destroyed twice by that compiler).
+Task<WebSocket> connect(std::string_view url, const ConnectOptions& options);
+/// connect() with default options.
+Task<WebSocket> connect(std::string_view url);
 
 /// Vapor's style: connects on `executor` (an io_context's) and calls `on_connected` with the open
 /// connection on its loop, before any message is delivered, so callbacks set there see every message.
