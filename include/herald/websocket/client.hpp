@@ -22,11 +22,8 @@
 #include <herald/error.hpp>
 #include <herald/http/headers.hpp>
 #include <herald/task.hpp>
+#include <herald/websocket/client_handshake.hpp>
 #include <herald/websocket/websocket.hpp>
-
-namespace herald::http {
-struct ResponseHead;
-}
 
 namespace herald::websocket {
 
@@ -42,18 +39,6 @@ struct ConnectOptions {
     WebSocketOptions websocket{};
 };
 
-/// Thrown when the connection cannot be opened: the server is unreachable, the handshake times out, or
-/// the server's answer is not a valid acceptance (then http_status() is its status code, or 101).
-class ConnectError : public herald::error {
-public:
-    ConnectError(const std::string& what, int http_status = 0) : herald::error(what), http_status_(http_status) {}
-    /// The server's HTTP status (e.g. 403, or 101 with a bad Sec-WebSocket-Accept); 0 before a response.
-    int http_status() const noexcept { return http_status_; }
-
-private:
-    int http_status_;
-};
-
 /// Opens a WebSocket connection to `url` (ws://host[:port]/path?query; IPv6 as [addr]) on the calling
 /// coroutine's io_context. Throws ConnectError (or herald::error for a malformed URL, or wss:// before
 /// TLS support). With GCC 12, declare the options before the co_await (a braced temporary inside a
@@ -67,15 +52,5 @@ Task<WebSocket> connect(std::string_view url);
 /// On failure `on_error` gets the exception (without it, the failure is logged).
 void connect(std::string_view url, const asio::any_io_executor& executor, std::function<void(WebSocket)> on_connected,
              std::function<void(std::exception_ptr)> on_error = {}, ConnectOptions options = {});
-
-/// The opening handshake request for `url` with Sec-WebSocket-Key `key` (pure; used by connect()).
-std::string make_handshake_request(std::string_view host, std::string_view target, std::string_view key,
-                                   const ConnectOptions& options);
-
-/// Checks a server's answer to our handshake (§4.1, points 1–6 of the client's checks): status 101,
-/// Upgrade and Connection, Sec-WebSocket-Accept for `key`, a subprotocol we offered (or none), no
-/// extension (we offer none). Returns the negotiated subprotocol; throws ConnectError saying what is wrong.
-std::string check_handshake_response(const http::ResponseHead& head, std::string_view key,
-                                     const std::vector<std::string>& offered_subprotocols);
 
 }  // namespace herald::websocket
