@@ -12,6 +12,7 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <herald/herald.hpp>
 
@@ -82,11 +83,16 @@ int exit_code_for(const WebSocket& ws) {
     return kExitCloseCode;
 }
 
-Task<void> session(std::shared_ptr<WsRun> run) {
-    const WsOptions& o = run->options;
+websocket::ConnectOptions connect_options(const WsOptions& o) {
     websocket::ConnectOptions options{.subprotocols = o.subprotocols, .headers = parse_header_flags(o.headers)};
     options.websocket.receive_timeout = std::chrono::milliseconds::max();
     options.websocket.keepalive_interval = std::chrono::milliseconds(o.ping_interval_ms);
+    return options;
+}
+
+Task<void> session(std::shared_ptr<WsRun> run) {
+    const WsOptions& o = run->options;
+    const websocket::ConnectOptions options = connect_options(o);
     WebSocket ws;
     std::string failure;
     try {
@@ -109,7 +115,56 @@ Task<void> session(std::shared_ptr<WsRun> run) {
     run->exit_code = exit_code_for(ws);
 }
 
+// --reconnect: lines wait in the client's queue while it is disconnected; the end of stdin (and a quiet
+// `linger`) ends the program, the server's close does not.
+int run_reconnecting(const WsOptions& o) {
+    asio::io_context io{1};
+    websocket::ReconnectOptions options{.connect = connect_options(o)};
+    websocket::ReconnectingWebSocket ws(io.get_executor(), o.url, options);
+    auto last_activity = std::chrono::steady_clock::now();
+    ws.on_message([&](const Message& msg) {
+        last_activity = std::chrono::steady_clock::now();
+        if (o.echo && msg.is_text())
+            ws.send(std::string(msg.text()));
+        else if (o.echo)
+            ws.send_binary(std::string(msg.text()));
+        else
+            print_message(o, msg);
+    });
+    ws.on_state([&](websocket::ConnectionState s) {
+        std::fprintf(stderr, "herald ws: %s\n", std::string(to_string(s)).c_str());
+    });
+    asio::steady_timer quiet(io);
+    std::function<void()> stop_when_quiet = [&] {
+        const auto linger = std::chrono::milliseconds(o.linger_ms);
+        if (std::chrono::steady_clock::now() - last_activity >= linger) {
+            ws.stop();
+            return;
+        }
+        quiet.expires_after(linger);
+        quiet.async_wait([&](std::error_code ec) {
+            if (!ec) stop_when_quiet();
+        });
+    };
+    if (!o.echo) {
+        std::thread([&io, &ws, &last_activity, &stop_when_quiet] {
+            std::string line;
+            while (std::getline(std::cin, line))
+                if (!ws.send(line)) std::fprintf(stderr, "herald ws: send queue full, line dropped\n");
+            asio::post(io, [&] {
+                last_activity = std::chrono::steady_clock::now();
+                stop_when_quiet();
+            });
+        }).detach();
+    }
+    ws.start();
+    while (ws.state() != websocket::ConnectionState::closed && io.run_one() > 0) {
+    }
+    return kExitNormal;
+}
+
 int run_ws(const WsOptions& o) {
+    if (o.reconnect) return run_reconnecting(o);
     auto run = std::make_shared<WsRun>();
     run->options = o;
     asio::co_spawn(run->io, session(run), [](std::exception_ptr e) {

@@ -16,6 +16,9 @@
 #include <herald/sse/event_source.hpp>
 #include <herald/sse/parser.hpp>
 #include <herald/task.hpp>
+#include <herald/client/backoff.hpp>
 #include <herald/websocket/client.hpp>
+#include <herald/websocket/dedup.hpp>
+#include <herald/websocket/reconnecting.hpp>
 #include <herald/websocket/close_code.hpp>
 #include <herald/websocket/websocket.hpp>

@@ -9,6 +9,7 @@
 #include <herald/websocket/handshake.hpp>
 
 #include "client/exchange.hpp"
+#include "websocket/client_internal.hpp"
 #include "log.hpp"
 #include "net/reactor.hpp"
 #include "websocket/session.hpp"
@@ -65,6 +66,12 @@ Task<WebSocket> open_session(std::shared_ptr<ConnectRequest> req) {
 
 Task<WebSocket> connect(std::string_view url, const ConnectOptions& options) {
     auto req = std::make_shared<ConnectRequest>(ConnectRequest{Url::parse(url), options, {}});
+    return open_session(std::move(req));
+}
+
+Task<WebSocket> connect_then(std::string_view url, const ConnectOptions& options,
+                             std::function<void(WebSocket)> before_start) {
+    auto req = std::make_shared<ConnectRequest>(ConnectRequest{Url::parse(url), options, std::move(before_start)});
     return open_session(std::move(req));
 }
 

@@ -227,6 +227,37 @@ class AgainstPythonWebsockets(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"ws://", r.stderr)
 
+    def test_herald_ws_reconnect_keeps_going_after_the_server_closes(self):
+        connections = []
+
+        async def handler(ws):
+            connections.append(ws)
+            if len(connections) == 1:
+                await ws.close(1012, "restarting")
+                return
+            await echo(ws)
+
+        s = self.server(handler)
+        p = subprocess.Popen([harness.HERALD_BIN, "ws", "--reconnect", "--linger", "300", s.url()],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(p.kill)
+        seen = []
+        reconnected = threading.Event()
+
+        def watch():
+            for line in p.stderr:
+                seen.append(line.decode().strip())
+                if seen[-1].endswith("open") and any(x.endswith("reconnecting") for x in seen):
+                    reconnected.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+        self.assertTrue(reconnected.wait(15), seen)
+        p.stdin.write(b"a\nb\n")
+        p.stdin.close()  # stderr stays with the watcher; stdout is read to its end here
+        out = p.stdout.read()
+        self.assertEqual((p.wait(20), out), (0, b"a\nb\n"), seen)
+        self.assertEqual(len(connections), 2)
+
     def test_herald_ws_header_and_subprotocol_flags(self):
         seen = {}
 

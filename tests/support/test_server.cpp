@@ -13,6 +13,7 @@
 
 #include <herald/herald.hpp>
 
+#include "request_routes.hpp"
 #include "sse_routes.hpp"
 #include "websocket_api_routes.hpp"
 
@@ -124,6 +125,7 @@ int main(int argc, char** argv) {
     });
     herald::testing::add_websocket_api_routes(server);
     herald::testing::add_sse_routes(server);
+    herald::testing::add_request_routes(server);
     auto api = server.group("/api");
     api.use([](Request& req, Next next) -> Task<Response> {
         if (req.header("X-Token") != "secret") co_return Response::error(401, "missing token");

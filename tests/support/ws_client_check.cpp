@@ -7,6 +7,8 @@
 //   ws_client_check fail URL [TIMEOUT_MS] expect connect() to fail; print the error and HTTP status
 //   ws_client_check vapor URL             the callback-style connect(): send "hello", print the reply
 //   ws_client_check subprotocol URL P...  offer subprotocols P...; print the one negotiated
+//   ws_client_check requests URL N        N requests through a ReconnectingWebSocket, 32 in flight;
+//                                         print "answered N connections C" once every answer is right
 // Exit 0 when the scenario went as expected, 1 otherwise (the reason on stderr).
 #include <cstdio>
 #include <cstring>
@@ -18,6 +20,8 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <functional>
 
 #include <herald/herald.hpp>
 
@@ -141,6 +145,48 @@ Task<int> negotiate(std::string url, std::vector<std::string> offered) {
 
 Task<void> close_later(WebSocket ws) { co_await ws.close(); }
 
+// Requests "req-1".."req-N", keeping 32 in flight; every answer must be "done req-i".
+int requests(asio::io_context& io, const std::string& url, int total) {
+    herald::websocket::ReconnectOptions options;
+    options.backoff = {.min = 10ms, .max = 200ms};
+    herald::websocket::ReconnectingWebSocket ws(io.get_executor(), url, options);
+    int sent = 0;
+    int answered = 0;
+    std::function<void()> send_next = [&] {
+        const int i = ++sent;
+        ws.request("req-" + std::to_string(i), [&, i](std::error_code ec, std::string_view answer) {
+            if (ec) {
+                if (ec != std::errc::operation_canceled) fail("request " + std::to_string(i) + ": " + ec.message());
+                return;
+            }
+            if (answer != "done req-" + std::to_string(i)) {
+                fail("request " + std::to_string(i) + " answered '" + std::string(answer) + "'");
+                ws.stop();
+                return;
+            }
+            if (++answered == total) {
+                out("answered " + std::to_string(answered) + " connections " + std::to_string(ws.connections()));
+                g_exit = 0;
+                ws.stop();
+                return;
+            }
+            if (sent < total) send_next();
+        });
+    };
+    ws.on_state([](herald::websocket::ConnectionState s) { out("state " + std::string(to_string(s))); });
+    ws.start();
+    for (int i = 0; i < 32 && sent < total; ++i) send_next();
+    asio::steady_timer deadline(io, 90s);
+    deadline.async_wait([&](std::error_code ec) {
+        if (ec) return;
+        fail("timed out with " + std::to_string(answered) + " of " + std::to_string(total) + " answered");
+        ws.stop();
+    });
+    while (ws.state() != herald::websocket::ConnectionState::closed && io.run_one() > 0) {
+    }
+    return g_exit;
+}
+
 int vapor(asio::io_context& io, const std::string& url) {
     herald::websocket::connect(url, io.get_executor(), [&io](WebSocket ws) {
         ws.on_text([&io](WebSocket& self, std::string_view text) {
@@ -168,6 +214,7 @@ int main(int argc, char** argv) {
     const std::string url = argv[2];
     asio::io_context io(1);
     if (mode == "vapor") return vapor(io, url);
+    if (mode == "requests") return requests(io, url, argc > 3 ? std::atoi(argv[3]) : 1000);
     auto task = [&]() -> Task<int> {
         if (mode == "echo") return echo(url);
         if (mode == "listen") return listen(url);
