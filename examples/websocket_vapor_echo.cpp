@@ -1,6 +1,6 @@
 // Seed 004 (Vapor, WebSockets on the server): app.webSocket("echo") as server.ws("/echo"), the same
 // route behind a group with middleware, onText/onBinary, send with a completion, close, onClose
-// with the close code, onPing/onPong. Vapor's client (WebSocket.connect) has no Herald counterpart yet.
+// with the close code, onPing/onPong. Vapor's client (WebSocket.connect) is websocket_vapor_client.cpp.
 #include <array>
 #include <iostream>
 
