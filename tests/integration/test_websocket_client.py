@@ -258,6 +258,20 @@ class AgainstPythonWebsockets(unittest.TestCase):
         self.assertEqual((p.wait(20), out), (0, b"a\nb\n"), seen)
         self.assertEqual(len(connections), 2)
 
+    def test_herald_ws_exits_0_when_the_server_closes_first(self):
+        async def handler(ws):
+            await ws.send("bye")
+            await ws.close(1000)
+
+        s = self.server(handler)
+        # stdin stays open: the server's close alone ends the program.
+        p = subprocess.Popen([harness.HERALD_BIN, "ws", s.url()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        self.addCleanup(p.kill)
+        self.assertEqual(p.wait(15), 0, p.stderr.read())
+        self.assertEqual(p.stdout.read(), b"bye\n")
+        p.stdin.close()
+
     def test_herald_ws_header_and_subprotocol_flags(self):
         seen = {}
 
@@ -486,13 +500,10 @@ class AgainstHeraldServe(harness.HeraldServeTestCase):
         r = run_herald_ws("ws://127.0.0.1:%d/ws/echo" % self.port, stdin=b"a\nb\n")
         self.assertEqual((r.returncode, r.stdout), (0, b"a\nb\n"), r.stderr.decode())
 
-    def test_herald_ws_exits_when_the_server_closes_first(self):
-        # stdin stays open: the server's close (1001 on shutdown is covered elsewhere) ends the client.
-        p = subprocess.Popen([harness.HERALD_BIN, "ws", "ws://127.0.0.1:%d/nope" % self.port],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = p.communicate(timeout=20)
-        self.assertEqual(p.returncode, 1)
-        self.assertIn(b"404", err)
+    def test_herald_ws_refused_handshake_exits_1(self):
+        r = run_herald_ws("ws://127.0.0.1:%d/nope" % self.port, stdin=b"")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"404", r.stderr)
 
 
 if __name__ == "__main__":
