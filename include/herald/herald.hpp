@@ -1,6 +1,7 @@
 #pragma once
 // Herald: a C++20 framework and server for the real-time web. Include this one header.
 #include <herald/error.hpp>
+#include <herald/client/connect_error.hpp>
 #include <herald/client/url.hpp>
 #include <herald/http/headers.hpp>
 #include <herald/http/http_error.hpp>

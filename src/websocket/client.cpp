@@ -9,7 +9,6 @@
 #include <herald/websocket/handshake.hpp>
 
 #include "client/exchange.hpp"
-#include "log.hpp"
 #include "net/reactor.hpp"
 #include "websocket/session.hpp"
 
@@ -112,16 +111,7 @@ void connect(std::string_view url, const asio::any_io_executor& executor, std::f
     auto req = std::make_shared<ConnectRequest>(ConnectRequest{Url::parse(url), std::move(options), std::move(on_connected)});
     asio::co_spawn(executor, open_session(std::move(req)),
                    [on_error = std::move(on_error)](std::exception_ptr e, const WebSocket&) {
-                       if (!e) return;
-                       if (on_error) {
-                           on_error(e);
-                           return;
-                       }
-                       try {
-                           std::rethrow_exception(e);
-                       } catch (const std::exception& ex) {
-                           log().warn("{}", ex.what());
-                       }
+                       if (e) client::report_failure(e, on_error);
                    });
 }
 

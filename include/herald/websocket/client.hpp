@@ -19,6 +19,7 @@
 
 #include <asio/any_io_executor.hpp>
 
+#include <herald/client/connect_error.hpp>
 #include <herald/error.hpp>
 #include <herald/http/headers.hpp>
 #include <herald/task.hpp>
@@ -44,15 +45,7 @@ struct ConnectOptions {
 
 /// Thrown when the connection cannot be opened: the server is unreachable, the handshake times out, or
 /// the server's answer is not a valid acceptance (then http_status() is its status code, or 101).
-class ConnectError : public herald::error {
-public:
-    ConnectError(const std::string& what, int http_status = 0) : herald::error(what), http_status_(http_status) {}
-    /// The server's HTTP status (e.g. 403, or 101 with a bad Sec-WebSocket-Accept); 0 before a response.
-    int http_status() const noexcept { return http_status_; }
-
-private:
-    int http_status_;
-};
+using ConnectError = herald::ConnectError;
 
 /// Opens a WebSocket connection to `url` (ws://host[:port]/path?query; IPv6 as [addr]) on the calling
 /// coroutine's io_context. Throws ConnectError (or herald::error for a malformed URL, or wss:// before
