@@ -13,6 +13,7 @@
 #include <herald/http/static_files.hpp>
 #include <herald/log.hpp>
 #include <herald/server.hpp>
+#include <herald/sse/client.hpp>
 #include <herald/sse/event.hpp>
 #include <herald/sse/event_source.hpp>
 #include <herald/sse/parser.hpp>
