@@ -109,10 +109,7 @@ Task<void> session(std::shared_ptr<WsRun> run) {
 int run_ws(const WsOptions& o) {
     auto run = std::make_shared<WsRun>();
     run->options = o;
-    asio::co_spawn(run->io, session(run), [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
-    });
-    run->io.run();
+    run_session(run->io, session(run));
     return run->exit_code;
 }
 
