@@ -105,6 +105,8 @@ Task<Attempt> open_stream(std::shared_ptr<ClientState> st) {
         std::string error;
         try {
             auto socket = co_await client::open_tcp(std::make_shared<const Url>(url), st->options.connect_timeout);
+            // close() cannot reach a socket open_tcp is still connecting: it is noticed here, within
+            // connect_timeout; from here on it closes st->socket, which ends the exchange at once.
             if (st->stopping()) co_return Attempt{};
             st->socket.emplace(std::move(socket));
             received = co_await client::exchange_head(*st->socket, request, parser, st->options.response_timeout);
