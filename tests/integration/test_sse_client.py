@@ -161,6 +161,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.write("data: " + "x" * 100000 + "\n\n")
         self.hold(2.0)
 
+    # One event, then a reconnection time of a minute.
+    def scenario_longretry(self, n):
+        self.head()
+        self.write("retry: 60000\ndata: a\n\n")
+
+    # Many events at once, for a consumer slower than the stream.
+    def scenario_many(self, n):
+        self.head()
+        self.write("".join("id: %d\ndata: %s\n\n" % (i, "y" * 100) for i in range(300)))
+
     # Goes quiet after one event: for the idle timeout.
     def scenario_quiet(self, n):
         self.head()
@@ -355,6 +365,20 @@ class PythonServerTest(unittest.TestCase):
         end = the(lines, "end")
         self.assertEqual(end["reason"], "lost")
         self.assertIn("no data for 300 ms", end["why"])
+
+    def test_close_cancels_the_wait_to_reconnect(self):
+        started = time.monotonic()
+        lines = run_client(self.py.url(self.unique("longretry")), "--deadline-ms", 500)
+        self.assertEqual(kinds(lines)[-2:], ["deadline", "end"])
+        self.assertEqual(the(lines, "error")["state"], "connecting")
+        self.assertEqual(the(lines, "end")["reason"], "closed")
+        self.assertLess(time.monotonic() - started, 10)
+
+    def test_slow_consumer_pauses_reading_and_loses_nothing(self):
+        lines = run_client(self.py.url(self.unique("many")), "--no-reconnect", "--max-queued-bytes", 1000,
+                           "--next-delay-ms", 1)
+        self.assertEqual([e[2] for e in events(lines)], [str(i) for i in range(300)])
+        self.assertEqual(the(lines, "end")["reason"], "ended")
 
     # --- body framing ---
 

@@ -6,8 +6,9 @@
 //   {"kind":"connect_failed","status":N,"why":W}    connect() threw
 //   {"kind":"end","reason":R,"why":W,"last_event_id":I,"retry":MS}  the client stopped for good
 // Flags: --style next|vapor, --close-after N (close() after N events, from the loop or the callback),
-// --no-reconnect, --retry-ms, --max-redirects, --max-event-bytes, --idle-timeout-ms, --last-event-id,
-// --header 'Name: value' (repeatable), --deadline-ms (close() then, so a test never hangs).
+// --no-reconnect, --retry-ms, --max-redirects, --max-event-bytes, --max-queued-bytes, --idle-timeout-ms,
+// --last-event-id, --header 'Name: value' (repeatable), --next-delay-ms (a slow next() loop),
+// --deadline-ms (close() then, so a test never hangs).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <herald/herald.hpp>
 
@@ -34,6 +36,7 @@ struct Settings {
     std::string style = "next";
     long close_after = 0;
     long deadline_ms = 20'000;
+    long next_delay_ms = 0;  // a slow consumer: wait this long after each event before next()
     sse::ClientOptions options;
 };
 
@@ -130,6 +133,10 @@ Task<void> next_style(std::shared_ptr<Run> run) {
     while (auto event = co_await client.next()) {
         print_event(*event);
         if (++run->events == run->settings.close_after) client.close();
+        if (run->settings.next_delay_ms > 0) {
+            asio::steady_timer pause(run->io, std::chrono::milliseconds(run->settings.next_delay_ms));
+            co_await pause.async_wait(asio::use_awaitable);
+        }
     }
     print_end(client);
     run->deadline.cancel();
@@ -173,6 +180,8 @@ Settings parse(int argc, char** argv) {
         if (a == "--style") s.style = value();
         else if (a == "--close-after") s.close_after = std::stol(value());
         else if (a == "--deadline-ms") s.deadline_ms = std::stol(value());
+        else if (a == "--next-delay-ms") s.next_delay_ms = std::stol(value());
+        else if (a == "--max-queued-bytes") s.options.max_queued_bytes = std::stoul(value());
         else if (a == "--no-reconnect") s.options.reconnect = false;
         else if (a == "--retry-ms") s.options.retry = ms();
         else if (a == "--max-redirects") s.options.max_redirects = std::stoul(value());
