@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include <asio/co_spawn.hpp>
+
 #include <herald/error.hpp>
 
 namespace herald::cli {
@@ -64,6 +66,13 @@ std::string json_string(std::string_view text) {
     }
     out += '"';
     return out;
+}
+
+void run_session(asio::io_context& io, Task<void> session) {
+    asio::co_spawn(io, std::move(session), [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+    });
+    io.run();
 }
 
 }  // namespace herald::cli

@@ -5,7 +5,10 @@
 #include <string_view>
 #include <vector>
 
+#include <asio/io_context.hpp>
+
 #include <herald/http/headers.hpp>
+#include <herald/task.hpp>
 
 namespace herald::cli {
 
@@ -18,5 +21,8 @@ std::string to_hex(std::span<const std::byte> bytes);
 std::string to_base64(std::span<const std::byte> bytes);
 /// `text` as a JSON string literal, quotes included.
 std::string json_string(std::string_view text);
+
+/// Runs a client's `session` on `io` until nothing is left to do; rethrows what the session threw.
+void run_session(asio::io_context& io, Task<void> session);
 
 }  // namespace herald::cli

@@ -13,5 +13,7 @@ using Action = std::function<int()>;
 Action add_serve(CLI::App& app);
 /// `herald ws URL`: the WebSocket client.
 Action add_ws(CLI::App& app);
+/// `herald sse URL`: the Server-Sent Events client.
+Action add_sse(CLI::App& app);
 
 }  // namespace herald::cli

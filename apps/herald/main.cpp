@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "herald 0.1.0");
     herald::cli::Action serve = herald::cli::add_serve(app);
     herald::cli::Action ws = herald::cli::add_ws(app);
+    herald::cli::Action sse = herald::cli::add_sse(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
     try {
         if (app.got_subcommand("serve")) return serve();
         if (app.got_subcommand("ws")) return ws();
+        if (app.got_subcommand("sse")) return sse();
     } catch (const herald::error& e) {
         std::fprintf(stderr, "herald: %s\n", e.what());
         return 1;

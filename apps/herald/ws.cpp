@@ -167,10 +167,7 @@ int run_ws(const WsOptions& o) {
     if (o.reconnect) return run_reconnecting(o);
     auto run = std::make_shared<WsRun>();
     run->options = o;
-    asio::co_spawn(run->io, session(run), [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
-    });
-    run->io.run();
+    run_session(run->io, session(run));
     return run->exit_code;
 }
 

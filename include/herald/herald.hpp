@@ -1,6 +1,7 @@
 #pragma once
 // Herald: a C++20 framework and server for the real-time web. Include this one header.
 #include <herald/error.hpp>
+#include <herald/client/connect_error.hpp>
 #include <herald/client/url.hpp>
 #include <herald/http/headers.hpp>
 #include <herald/http/http_error.hpp>
@@ -12,6 +13,7 @@
 #include <herald/http/static_files.hpp>
 #include <herald/log.hpp>
 #include <herald/server.hpp>
+#include <herald/sse/client.hpp>
 #include <herald/sse/event.hpp>
 #include <herald/sse/event_source.hpp>
 #include <herald/sse/parser.hpp>

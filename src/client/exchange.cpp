@@ -11,6 +11,8 @@
 
 #include <herald/error.hpp>
 
+#include "log.hpp"
+
 namespace herald::client {
 namespace {
 
@@ -54,6 +56,18 @@ bool Watchdog::expired() const noexcept { return state_->expired; }
 asio::io_context& io_context_of(const asio::any_io_executor& executor) {
     if (const auto* io = executor.target<asio::io_context::executor_type>()) return io->context();
     throw error("Herald clients run on an asio::io_context executor");
+}
+
+void report_failure(std::exception_ptr e, const std::function<void(std::exception_ptr)>& on_error) {
+    if (on_error) {
+        on_error(e);
+        return;
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        log().warn("{}", ex.what());
+    }
 }
 
 Task<asio::ip::tcp::socket> open_tcp(std::shared_ptr<const Url> url, std::chrono::milliseconds timeout) {

@@ -2,6 +2,8 @@
 // What our clients share before their protocols differ: reaching the server (resolve, connect) and
 // one HTTP request/response head exchange, each bounded by a timeout.
 #include <chrono>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +30,10 @@ Task<asio::ip::tcp::socket> open_tcp(std::shared_ptr<const Url> url, std::chrono
 /// on timeout, a closed connection or a malformed head.
 Task<std::string> exchange_head(asio::ip::tcp::socket& socket, std::shared_ptr<const std::string> request,
                                 http::ResponseParser& parser, std::chrono::milliseconds timeout);
+
+/// The end of a Vapor-style connect() that failed: hands the exception to `on_error`, or logs it when
+/// there is none (nothing else would see it).
+void report_failure(std::exception_ptr e, const std::function<void(std::exception_ptr)>& on_error);
 
 /// Cancels an operation when a timeout passes: `on_expire` runs once, on the executor, unless the
 /// watchdog is destroyed first.

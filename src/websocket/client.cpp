@@ -10,7 +10,6 @@
 
 #include "client/exchange.hpp"
 #include "websocket/client_internal.hpp"
-#include "log.hpp"
 #include "net/reactor.hpp"
 #include "websocket/session.hpp"
 
@@ -32,7 +31,8 @@ Task<WebSocket> open_session(std::shared_ptr<ConnectRequest> req) {
     asio::io_context& io = client::io_context_of(executor);
 
     const std::string key = make_client_key();
-    auto request = std::make_shared<const std::string>(make_handshake_request(url.authority(), url.target, key, req->options.subprotocols, req->options.headers));
+    auto request = std::make_shared<const std::string>(
+        make_handshake_request(url.authority(), url.target, key, req->options.subprotocols, req->options.headers));
     http::ResponseParser parser;
     std::optional<asio::ip::tcp::socket> socket;
     std::string received;
@@ -86,16 +86,7 @@ void connect(std::string_view url, const asio::any_io_executor& executor, std::f
     auto req = std::make_shared<ConnectRequest>(ConnectRequest{Url::parse(url), std::move(options), std::move(on_connected)});
     asio::co_spawn(executor, open_session(std::move(req)),
                    [on_error = std::move(on_error)](std::exception_ptr e, const WebSocket&) {
-                       if (!e) return;
-                       if (on_error) {
-                           on_error(e);
-                           return;
-                       }
-                       try {
-                           std::rethrow_exception(e);
-                       } catch (const std::exception& ex) {
-                           log().warn("{}", ex.what());
-                       }
+                       if (e) client::report_failure(e, on_error);
                    });
 }
 

@@ -66,6 +66,12 @@ public:
     /// blank line of a stream that sends no id, and with it the next reconnection's Last-Event-ID).
     void reset_stream();
 
+    /// Seeds the last event ID, as a client resuming from a stored ID does (call before a stream, or
+    /// between streams); it lasts until the stream sets another one.
+    void set_last_event_id(std::string id) {
+        id_buffer_ = id;
+        last_event_id_ = std::move(id);
+    }
     /// The last event ID string: the id in force at the last blank line (send it as Last-Event-ID).
     const std::string& last_event_id() const noexcept { return last_event_id_; }
     /// The reconnection time the server asked for with the last valid retry field, if any.

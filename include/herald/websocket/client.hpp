@@ -19,6 +19,7 @@
 
 #include <asio/any_io_executor.hpp>
 
+#include <herald/client/connect_error.hpp>
 #include <herald/error.hpp>
 #include <herald/http/headers.hpp>
 #include <herald/task.hpp>

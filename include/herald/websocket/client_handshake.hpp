@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include <herald/error.hpp>
+#include <herald/client/connect_error.hpp>
 #include <herald/http/headers.hpp>
 #include <herald/http/response_parser.hpp>
 
@@ -13,15 +13,7 @@ namespace herald::websocket {
 
 /// Thrown when the connection cannot be opened: the server is unreachable, the handshake times out, or
 /// the server's answer is not a valid acceptance (then http_status() is its status code, or 101).
-class ConnectError : public herald::error {
-public:
-    ConnectError(const std::string& what, int http_status = 0) : herald::error(what), http_status_(http_status) {}
-    /// The server's HTTP status (e.g. 403, or 101 with a bad Sec-WebSocket-Accept); 0 before a response.
-    int http_status() const noexcept { return http_status_; }
-
-private:
-    int http_status_;
-};
+using ConnectError = herald::ConnectError;
 
 /// The opening handshake request for `target` on `host` (the Host value) with Sec-WebSocket-Key `key`,
 /// offering `subprotocols`, with `extra` header fields appended.
