@@ -55,7 +55,28 @@ Bytes encoded(const sse::Event& event) {
 
 Bytes encoded_data(std::string_view data) { return encoded(sse::Event{.data = std::string(data)}); }
 
+// Held by the handler's handles only (never the registry's): a handler that returns or throws without
+// closing its stream must not leave the client connected to a stream nobody will ever write or end.
+struct HandlerLease {
+    std::shared_ptr<Stream> stream;
+    explicit HandlerLease(std::shared_ptr<Stream> s) noexcept : stream(std::move(s)) {}
+    HandlerLease(const HandlerLease&) = delete;
+    HandlerLease& operator=(const HandlerLease&) = delete;
+    ~HandlerLease() {
+        // A stream already over needs nothing, and its loop may be shutting down.
+        if (!stream->active()) return;
+        auto& loop = stream->loop();  // before the move below: argument order is unspecified
+        net::run_on_loop(loop, [s = std::move(stream)] { s->end(); });
+    }
+};
+
 }  // namespace
+
+EventSource EventSource::owning(std::shared_ptr<sse::Stream> stream) {
+    EventSource source(stream);
+    source.owner_ = std::make_shared<HandlerLease>(std::move(stream));
+    return source;
+}
 
 Task<std::error_code> EventSource::send(std::string_view data) { return send_bytes(stream_, encoded_data(data)); }
 
@@ -153,7 +174,7 @@ Task<EventSource> Request::event_source(const EventSourceOptions& given) {
     conn->log_response(*this, 200);
     auto stream = std::make_shared<sse::Stream>(conn->loop(), std::move(detached.socket), std::move(options),
                                                 std::move(last_id));
-    EventSource source(stream);
+    EventSource source(stream);  // the registry's handle: it does not keep the stream open
     if (method() == Method::head) stream->head_only();
     stream->start(std::move(detached.output));
     if (!stream->id().empty()) {
@@ -165,7 +186,7 @@ Task<EventSource> Request::event_source(const EventSourceOptions& given) {
         }
         if (replaced) replaced->drop();
     }
-    co_return source;
+    co_return EventSource::owning(std::move(stream));
 }
 
 SyncEventSource Request::event_source_sync() {
