@@ -1,6 +1,10 @@
 // The EventSource handle, and turning a request into an event stream.
 #include <herald/sse/event_source.hpp>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include <asio/co_spawn.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -102,8 +106,21 @@ bool EventSource::post_encoded(std::shared_ptr<const std::string> bytes) {
 std::size_t EventSourceRegistry::broadcast(const sse::Event& event, const std::function<bool(std::string_view)>& filter) {
     Bytes bytes = encoded(event);
     auto targets = filter ? find(filter) : all();
+    // Grouped by loop: one post reaches all of a loop's streams, not one post per stream.
+    std::vector<std::pair<net::Loop*, std::vector<EventSource>>> by_loop;
     std::size_t queued = 0;
-    for (auto& target : targets) queued += target.post_encoded(bytes) ? 1 : 0;
+    for (auto& target : targets) {
+        Stream* s = target.stream();
+        if (!s->active()) continue;
+        ++queued;
+        auto it = std::find_if(by_loop.begin(), by_loop.end(), [s](const auto& group) { return group.first == &s->loop(); });
+        if (it == by_loop.end()) it = by_loop.emplace(by_loop.end(), &s->loop(), std::vector<EventSource>{});
+        it->second.push_back(std::move(target));
+    }
+    for (auto& [loop, streams] : by_loop)
+        net::run_on_loop(*loop, [streams = std::move(streams), bytes] {
+            for (const auto& target : streams) target.stream()->queue(*bytes);
+        });
     return queued;
 }
 
