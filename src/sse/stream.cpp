@@ -23,7 +23,7 @@ namespace herald::sse {
 namespace {
 constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
 // Streams written per loop turn by the flusher; the loop polls its sockets between two slices.
-constexpr std::size_t kFlushSlice = 32;
+constexpr std::size_t kFlushSlice = 16;
 }  // namespace
 
 // One per loop (an Asio service of its io_context, so loop thread only): writes the streams that have
