@@ -114,7 +114,10 @@ std::size_t EventSourceRegistry::broadcast(const sse::Event& event, const std::f
         if (!s->active()) continue;
         ++queued;
         auto it = std::find_if(by_loop.begin(), by_loop.end(), [s](const auto& group) { return group.first == &s->loop(); });
-        if (it == by_loop.end()) it = by_loop.emplace(by_loop.end(), &s->loop(), std::vector<EventSource>{});
+        if (it == by_loop.end()) {
+            it = by_loop.emplace(by_loop.end(), &s->loop(), std::vector<EventSource>{});
+            it->second.reserve(targets.size());
+        }
         it->second.push_back(std::move(target));
     }
     for (auto& [loop, streams] : by_loop)
