@@ -3,12 +3,16 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace herald::net {
 namespace {
 constexpr int kMaxIovecs = 64;
 constexpr std::size_t kCoalesceLimit = 16 * 1024;
+// A new buffer starts with room for a few more small pieces, so pieces queued in one loop turn (a
+// burst of events for one client) grow it without a chain of reallocations.
+constexpr std::size_t kFirstReserve = 1024;
 }  // namespace
 
 void OutputQueue::append(std::string_view bytes) {
@@ -16,10 +20,13 @@ void OutputQueue::append(std::string_view bytes) {
     // The front buffer may be partly written: only later buffers grow.
     const bool can_grow = !buffers_.empty() && !(buffers_.size() == 1 && offset_ > 0) &&
                           buffers_.back().size() + bytes.size() <= kCoalesceLimit;
-    if (can_grow)
+    if (can_grow) {
         buffers_.back().append(bytes);
-    else
-        buffers_.emplace_back(bytes);
+    } else {
+        auto& buffer = buffers_.emplace_back();
+        buffer.reserve(std::max(bytes.size(), kFirstReserve));
+        buffer.append(bytes);
+    }
     queued_ += bytes.size();
 }
 

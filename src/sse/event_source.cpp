@@ -1,6 +1,10 @@
 // The EventSource handle, and turning a request into an event stream.
 #include <herald/sse/event_source.hpp>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include <asio/co_spawn.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -55,7 +59,28 @@ Bytes encoded(const sse::Event& event) {
 
 Bytes encoded_data(std::string_view data) { return encoded(sse::Event{.data = std::string(data)}); }
 
+// Held by the handler's handles only (never the registry's): a handler that returns or throws without
+// closing its stream must not leave the client connected to a stream nobody will ever write or end.
+struct HandlerLease {
+    std::shared_ptr<Stream> stream;
+    explicit HandlerLease(std::shared_ptr<Stream> s) noexcept : stream(std::move(s)) {}
+    HandlerLease(const HandlerLease&) = delete;
+    HandlerLease& operator=(const HandlerLease&) = delete;
+    ~HandlerLease() {
+        // A stream already over needs nothing, and its loop may be shutting down.
+        if (!stream->active()) return;
+        auto& loop = stream->loop();  // before the move below: argument order is unspecified
+        net::run_on_loop(loop, [s = std::move(stream)] { s->end(); });
+    }
+};
+
 }  // namespace
+
+EventSource EventSource::owning(std::shared_ptr<sse::Stream> stream) {
+    EventSource source(stream);
+    source.owner_ = std::make_shared<HandlerLease>(std::move(stream));
+    return source;
+}
 
 Task<std::error_code> EventSource::send(std::string_view data) { return send_bytes(stream_, encoded_data(data)); }
 
@@ -81,8 +106,24 @@ bool EventSource::post_encoded(std::shared_ptr<const std::string> bytes) {
 std::size_t EventSourceRegistry::broadcast(const sse::Event& event, const std::function<bool(std::string_view)>& filter) {
     Bytes bytes = encoded(event);
     auto targets = filter ? find(filter) : all();
+    // Grouped by loop: one post reaches all of a loop's streams, not one post per stream.
+    std::vector<std::pair<net::Loop*, std::vector<EventSource>>> by_loop;
     std::size_t queued = 0;
-    for (auto& target : targets) queued += target.post_encoded(bytes) ? 1 : 0;
+    for (auto& target : targets) {
+        Stream* s = target.stream();
+        if (!s->active()) continue;
+        ++queued;
+        auto it = std::find_if(by_loop.begin(), by_loop.end(), [s](const auto& group) { return group.first == &s->loop(); });
+        if (it == by_loop.end()) {
+            it = by_loop.emplace(by_loop.end(), &s->loop(), std::vector<EventSource>{});
+            it->second.reserve(targets.size());
+        }
+        it->second.push_back(std::move(target));
+    }
+    for (auto& [loop, streams] : by_loop)
+        net::run_on_loop(*loop, [streams = std::move(streams), bytes] {
+            for (const auto& target : streams) target.stream()->queue(*bytes);
+        });
     return queued;
 }
 
@@ -153,7 +194,7 @@ Task<EventSource> Request::event_source(const EventSourceOptions& given) {
     conn->log_response(*this, 200);
     auto stream = std::make_shared<sse::Stream>(conn->loop(), std::move(detached.socket), std::move(options),
                                                 std::move(last_id));
-    EventSource source(stream);
+    EventSource source(stream);  // the registry's handle: it does not keep the stream open
     if (method() == Method::head) stream->head_only();
     stream->start(std::move(detached.output));
     if (!stream->id().empty()) {
@@ -165,7 +206,7 @@ Task<EventSource> Request::event_source(const EventSourceOptions& given) {
         }
         if (replaced) replaced->drop();
     }
-    co_return source;
+    co_return EventSource::owning(std::move(stream));
 }
 
 SyncEventSource Request::event_source_sync() {

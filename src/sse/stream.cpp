@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
+#include <asio/execution_context.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -19,10 +22,70 @@
 namespace herald::sse {
 namespace {
 constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
-}
+// Streams written per loop turn by the flusher; the loop polls its sockets between two slices. Small
+// slices let a publish be read sooner, so more events share each client's write (measured with
+// bench/sse_fanout.sh, 1,000 clients, one publish at a time: 64 gave ~2.5 events per write, 4-8 gave
+// ~5); an epoll_wait per 8 writes costs little.
+constexpr std::size_t kFlushSlice = 8;
+}  // namespace
+
+// One per loop (an Asio service of its io_context, so loop thread only): writes the streams that have
+// bytes queued, a slice per loop turn. Between slices the loop reads its sockets, so publishes that
+// arrive while a broadcast is being written join the bytes of the streams not yet written: each
+// client gets one write for all the events queued since its last one, not one write per event.
+class FlushService final : public asio::execution_context::service {
+public:
+    static asio::execution_context::id id;
+
+    explicit FlushService(asio::io_context& context) : service(context), context_(context) {}
+
+    /// Lists a stream to be written (once until it is).
+    void add(std::shared_ptr<Stream> stream) {
+        waiting_.push_back(std::move(stream));
+        if (!posted_) post();
+    }
+
+private:
+    void shutdown() override {
+        current_.clear();
+        waiting_.clear();
+    }
+
+    void post() {
+        posted_ = true;
+        asio::post(context_, [this] { run(); });
+    }
+
+    // Writes the next slice of this round's streams; a round takes the streams listed before it began,
+    // so a stream listed again meanwhile waits for the next round, behind the others.
+    void run() {
+        posted_ = false;
+        if (next_ == current_.size()) {
+            current_.clear();
+            next_ = 0;
+            current_.swap(waiting_);
+        }
+        const std::size_t end = std::min(current_.size(), next_ + kFlushSlice);
+        for (; next_ < end; ++next_) {
+            auto stream = std::move(current_[next_]);
+            stream->flush_due_ = false;
+            stream->flush();
+        }
+        if (next_ < current_.size() || !waiting_.empty()) post();
+    }
+
+    asio::io_context& context_;
+    std::vector<std::shared_ptr<Stream>> current_;  // this round, written from next_ on
+    std::vector<std::shared_ptr<Stream>> waiting_;  // listed during this round
+    std::size_t next_ = 0;
+    bool posted_ = false;
+};
+
+asio::execution_context::id FlushService::id;
 
 Stream::Stream(net::Loop& loop, asio::ip::tcp::socket socket, EventSourceOptions options, std::string last_event_id)
     : loop_(loop),
+      flusher_(asio::use_service<FlushService>(loop.context())),
       socket_(std::move(socket)),
       options_(std::move(options)),
       last_event_id_(std::move(last_event_id)),
@@ -136,12 +199,9 @@ void Stream::append_header(std::string_view name, std::string_view value) {
 }
 
 void Stream::schedule_flush() {
-    if (flush_posted_ || write_armed_ || finished_) return;
-    flush_posted_ = true;
-    asio::post(loop_.context(), [self = shared_from_this()] {
-        self->flush_posted_ = false;
-        self->flush();
-    });
+    if (flush_due_ || write_armed_ || finished_) return;
+    flush_due_ = true;
+    flusher_.add(shared_from_this());
 }
 
 void Stream::flush() {

@@ -1,6 +1,6 @@
 #pragma once
-// One event stream: a response head written before the first event, events queued and flushed once
-// per loop turn, the read side watched for the client leaving, a ping policy, and waiters.
+// One event stream: a response head written before the first event, events queued and flushed by its
+// loop's FlushService, the read side watched for the client leaving, a ping policy, and waiters.
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -23,6 +23,8 @@ class Loop;
 }
 
 namespace herald::sse {
+
+class FlushService;
 
 class Stream final : public net::LoopMember, public std::enable_shared_from_this<Stream> {
 public:
@@ -65,6 +67,8 @@ public:
     void close() noexcept override;
 
 private:
+    friend class FlushService;
+
     void write_head();
     void wait_readable();
     void on_readable(std::error_code ec);
@@ -76,6 +80,7 @@ private:
     bool cancelled(std::uint64_t target) const noexcept { return target > cancelled_from_ && target <= cancelled_to_; }
 
     net::Loop& loop_;
+    FlushService& flusher_;
     asio::ip::tcp::socket socket_;
     EventSourceOptions options_;
     std::string last_event_id_;
@@ -98,7 +103,7 @@ private:
     bool finished_ = false;
     bool read_armed_ = false;
     bool write_armed_ = false;
-    bool flush_posted_ = false;
+    bool flush_due_ = false;  // listed with the flusher
 };
 
 }  // namespace herald::sse

@@ -462,6 +462,30 @@ class HeraldServeSseTest(harness.HeraldServeTestCase):
         # Killed clients leave the registry: nobody is left to publish to.
         self.assertEqual(poll_until(lambda: self.publish("anyone?").body, b"0\n"), b"0\n")
 
+    def test_pipelined_publishes_reach_every_client_whole_and_in_order(self):
+        # Publishes arriving while earlier ones are being written share writes to each client
+        # (the flusher); with two loops the streams are on both. Nothing may be lost or reordered.
+        n, clients = 300, 6
+        streams = [SseStream(self.port, "/events?id=order-%d" % i) for i in range(clients)]
+        try:
+            for s in streams:
+                self.assertEqual(s.status, 200)
+            with harness.connect(self.port) as pub:
+                body = b"".join(harness.request("POST", "/publish?event=seq", [("Content-Length", len(b"%d" % i))],
+                                                b"%d" % i) for i in range(n))
+                harness.send(pub, body)
+                reader = harness.Reader(pub)
+                counts = [reader.read_response().body for _ in range(n)]
+            self.assertEqual(set(counts), {b"%d\n" % clients})
+            for s in streams:
+                got = [s.next_event() for _ in range(n)]
+                self.assertEqual([(e.type, e.data) for e in got], [("seq", str(i)) for i in range(n)])
+        finally:
+            for s in streams:
+                s.close()
+        # Closed clients leave the registry (the other tests count recipients).
+        self.assertEqual(poll_until(lambda: self.publish("anyone?").body, b"0\n"), b"0\n")
+
     def test_publish_refuses_an_event_name_with_a_line_break(self):
         r = curl("-X", "POST", "--data-binary", "x", self.url("/publish?event=a%0Adata:%20injected"))
         self.assertEqual(r.status, 400)

@@ -272,6 +272,29 @@ class SseApiTest(ServerTestCase):
             self.assertEqual(s.raw, b"data: sync hello\n\nevent: sync\nid: s2\ndata: second\n\n"
                                     b"event: sent\ndata: both\n\n")
 
+    # ---- a handler that fails or returns without close() ends its stream ----
+
+    def assertEndsAfter(self, path, events):
+        with SseStream(self.port, path) as s:
+            self.assertEqual(s.status, 200)
+            for data in events:
+                e = s.next_event()
+                self.assertIsNotNone(e, "the stream ended before " + data)
+                self.assertEqual((e.type, e.data), ("message", data))
+            self.assertIsNotNone(s.wait_eof(timeout=3.0), path + ": the stream stayed open")
+            self.assertEqual(s.parser.events[len(events):], [])
+
+    def test_a_blocking_handler_that_throws_ends_its_stream(self):
+        self.assertEndsAfter("/sse/fail-sync?send=1", ["before"])
+        self.assertEndsAfter("/sse/fail-sync", [])
+
+    def test_a_coroutine_handler_that_throws_ends_its_stream(self):
+        self.assertEndsAfter("/sse/fail?send=1", ["before"])
+        self.assertEndsAfter("/sse/fail", [])
+
+    def test_a_handler_that_returns_without_close_ends_its_stream(self):
+        self.assertEndsAfter("/sse/fail?send=1&mode=return", ["before"])
+
     # ---- the ping policy ----
 
     def gaps(self, times):

@@ -29,6 +29,9 @@
 //   GET /sse/requests?tag=           "<count>\n" then each request's Last-Event-ID header, one a line
 //   GET /sse/silent?mode=[&id=][&ms=][&tag=]  opens a stream and waits at once, without sending:
 //                                    mode keep-alive, wait-for-fail, or wait-for-fail(ms) otherwise
+//   GET /sse/fail[?send=1][&mode=return]  event_source(), with send=1 sends "before", then throws
+//                                    (mode=return: returns a Response without close() instead)
+//   GET /sse/fail-sync[?send=1]      (blocking) the same after event_source_sync(), and throws
 //   GET /sse/cancel-unwritten        posts two events, cancel() at once, sends "kept", closes
 //   GET /sse/cancel-partial?size=    sends "start", posts three events of `size` bytes, waits 300 ms (the
 //                                    loop writes what the socket takes), cancel(), sends "after", closes
@@ -43,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -270,6 +274,19 @@ void add_sse_routes(Server& server) {
             co_await sse.wait_for_fail(std::chrono::milliseconds(number(req, "ms", 5000)));
         state->finish(tag);
         co_return co_await sse.close();
+    });
+
+    server.get_blocking("/sse/fail-sync", [](Request& req) -> Response {
+        auto sse = req.event_source_sync();
+        if (text(req, "send") == "1") sse.send("before");
+        throw std::runtime_error("the handler failed after event_source_sync()");
+    });
+
+    server.get("/sse/fail", [](Request& req) -> Task<Response> {
+        auto sse = co_await req.event_source();
+        if (text(req, "send") == "1") co_await sse.send("before");
+        if (text(req, "mode") == "return") co_return Response(200);
+        throw std::runtime_error("the handler failed after event_source()");
     });
 
     server.get("/sse/cancel-unwritten", [](Request& req) -> Task<Response> {

@@ -50,7 +50,9 @@ struct EventSourceOptions {
 };
 
 /// A cheap, copyable handle to one event stream. Every member is safe from any thread; after the
-/// client is gone, sends report failure and nothing else happens.
+/// client is gone, sends report failure and nothing else happens. The handle a route handler gets from
+/// req.event_source() (and its copies) owns the stream: when the last of them is gone, because the
+/// handler returned or threw, the stream ends (what is queued is written first).
 class EventSource {
 public:
     EventSource() = default;
@@ -104,7 +106,12 @@ public:
     bool operator==(const EventSource& other) const noexcept { return stream_ == other.stream_; }
 
 private:
+    friend class Request;  // event_source() makes the handler's owning handle
+    /// The handler's handle: ends the stream once this handle and its copies are gone.
+    static EventSource owning(std::shared_ptr<sse::Stream> stream);
+
     std::shared_ptr<sse::Stream> stream_;
+    std::shared_ptr<void> owner_;  // shared by the handler's copies; its release ends the stream
 };
 
 /// server.event_sources(): identified, live event streams.
