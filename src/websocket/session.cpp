@@ -94,6 +94,10 @@ void Session::on_readable(std::error_code ec) {
 }
 
 void Session::read_some() {
+    if (wants_payload_read()) {
+        read_payload();
+        return;
+    }
     char* buf = loop_.read_buffer();
     const std::size_t have = tail_.size();  // never more than a frame header or a control payload
     std::memcpy(buf, tail_.data(), have);
@@ -116,9 +120,18 @@ void Session::read_some() {
     }
 }
 
+// Everything the callbacks queue while one read is parsed leaves in one write at its end, without a
+// post per connection and turn.
 void Session::consume(char* data, std::size_t size) {
     auto self = shared_from_this();
     last_received_ = std::chrono::steady_clock::now();
+    consuming_ = true;
+    parse_frames(data, size);
+    consuming_ = false;
+    flush_if_wanted();
+}
+
+void Session::parse_frames(char* data, std::size_t size) {
     while (size > 0 && !reading_stopped_) {
         if (!in_frame_) {
             auto r = parse_frame_header(std::string_view(data, size), frame_options_);
@@ -145,37 +158,83 @@ void Session::consume(char* data, std::size_t size) {
             data += r.header_size;
             size -= r.header_size;
         }
-        const bool control = is_control(frame_.opcode);
         const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(size, frame_left_));
-        std::span<char> piece(data, take);
-        if (frame_.masked) apply_mask(piece, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
-        if (control) {
-            control_.assign(data, take);
-        } else {
-            if (auto e = sequencer_.on_payload(piece)) {
-                fail(*e);
-                return;
-            }
-            message_.append(data, take);
-        }
-        frame_pos_ += take;
-        frame_left_ -= take;
+        if (!take_payload(std::span<char>(data, take), false)) return;
         data += take;
         size -= take;
-        if (frame_left_ != 0) break;
-        in_frame_ = false;
-        if (auto e = sequencer_.on_frame_end()) {
-            fail(*e);
-            return;
-        }
-        if (control)
-            handle_control();
-        else if (sequencer_.message_complete())
-            deliver();
     }
     if (reading_stopped_ || finished_) return;
     tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
+    // Between messages an idle connection keeps no message buffer (a recycled one included).
+    if (!in_frame_ && message_.empty() && message_.capacity() > std::string().capacity()) std::string().swap(message_);
     wait_readable();
+}
+
+// One piece of the current frame's payload; `stored`: it already lies in place at the end of message_.
+// False when the frame broke a rule and the connection is failing.
+bool Session::take_payload(std::span<char> piece, bool stored) {
+    const bool control = is_control(frame_.opcode);
+    if (frame_.masked) apply_mask(piece, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
+    if (control) {
+        control_.assign(piece.data(), piece.size());
+    } else {
+        if (auto e = sequencer_.on_payload(piece)) {
+            fail(*e);
+            return false;
+        }
+        if (!stored) message_.append(piece.data(), piece.size());
+    }
+    frame_pos_ += piece.size();
+    frame_left_ -= piece.size();
+    if (frame_left_ != 0) return true;
+    in_frame_ = false;
+    reading_payload_ = false;
+    if (auto e = sequencer_.on_frame_end()) {
+        fail(*e);
+        return false;
+    }
+    if (control)
+        handle_control();
+    else if (sequencer_.message_complete())
+        deliver();
+    return true;
+}
+
+// The rest of a large data frame is received straight into the message buffer, which was grown to
+// the announced size: no pass through the loop buffer and no copy, and as few reads as the socket
+// allows. A read never goes past the frame, so the next header is parsed from the loop buffer again.
+bool Session::wants_payload_read() const noexcept {
+    // Once message_ is grown for the frame, the frame's remaining bytes must all arrive this way.
+    if (reading_payload_) return true;
+    return in_frame_ && !is_control(frame_.opcode) && frame_left_ >= kDirectReadBytes && tail_.empty();
+}
+
+void Session::read_payload() {
+    if (!reading_payload_) {
+        reading_payload_ = true;
+        message_.resize(message_.size() + static_cast<std::size_t>(frame_left_));
+    }
+    char* at = message_.data() + message_.size() - frame_left_;
+    for (;;) {
+        ssize_t n = ::recv(socket_.native_handle(), at, static_cast<std::size_t>(frame_left_), 0);
+        if (n > 0) {
+            auto self = shared_from_this();
+            last_received_ = std::chrono::steady_clock::now();
+            consuming_ = true;
+            const bool ok = take_payload(std::span<char>(at, static_cast<std::size_t>(n)), true);
+            consuming_ = false;
+            flush_if_wanted();
+            if (ok) wait_readable();
+            return;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && would_block(errno)) {
+            wait_readable();
+            return;
+        }
+        finish(CloseCode::abnormal, {});
+        return;
+    }
 }
 
 void Session::deliver() {
@@ -184,12 +243,18 @@ void Session::deliver() {
     message_.clear();
     // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
     if (text && ping_policy_ && options_.filter_ping_messages && message.text() == ping_policy_->data) return;
-    last_activity_ = std::chrono::steady_clock::now();  // wait_for_close(idle) counts messages only
+    last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
     WebSocket handle(shared_from_this());
     if (on_message || (text && on_text) || (!text && on_binary)) {
         if (text && on_text) on_text(handle, message.text());
         if (!text && on_binary) on_binary(handle, message.bytes());
         if (on_message) on_message(handle, message);
+        // A small buffer the callbacks left alone serves the next message of this read: no allocation
+        // per small message.
+        if (message_.empty() && message.size() <= kRecycleBytes) {
+            message_ = message.release();
+            message_.clear();
+        }
         return;
     }
     inbox_bytes_ += message.size();
@@ -381,6 +446,17 @@ Task<std::optional<Message>> Session::receive(std::chrono::milliseconds timeout)
 // ---- sending ----
 
 std::error_code Session::queue_message(Opcode opcode, std::string_view payload) {
+    return queue_frames(opcode, payload, nullptr);
+}
+
+std::error_code Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {
+    return queue_frames(opcode, *payload, payload);
+}
+
+// Headers are copied into the queue; a large payload piece stays in `owner` when there is one (the
+// queue holds it until written), else it is copied once into a buffer of its own.
+std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
+                                      const std::shared_ptr<const std::string>& owner) {
     if (close_sent_ || finished_ || transport_dead_) return std::make_error_code(std::errc::not_connected);
     if (over_backlog(payload.size()))
         return std::make_error_code(finished_ ? std::errc::not_connected : std::errc::no_buffer_space);
@@ -389,18 +465,17 @@ std::error_code Session::queue_message(Opcode opcode, std::string_view payload) 
         auto header = encode_frame_header(plan.header(i));
         auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
                                    static_cast<std::size_t>(plan.header(i).payload_length));
-        if (part.size() < 4096) {
-            out_.append(header.view());
+        out_.append(header.view());
+        if (part.size() < share_min_bytes)
             out_.append(part);
-        } else {
-            std::string frame;  // a large frame is one buffer of its own: a single copy of the payload
-            frame.reserve(header.size + part.size());
-            frame.append(header.view()).append(part);
-            out_.push(std::move(frame));
-        }
+        else if (owner)
+            out_.push_shared(owner, part);
+        else
+            out_.push(std::string(part));
     }
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
-    last_activity_ = std::chrono::steady_clock::now();
+    // Within a read, the time it arrived is recent enough, and saves a clock read per message.
+    last_activity_ = consuming_ ? last_received_ : std::chrono::steady_clock::now();
     schedule_flush();
     return {};
 }
@@ -418,6 +493,10 @@ Task<std::error_code> Session::wait_written(std::uint64_t target) {
 }
 
 void Session::schedule_flush() {
+    if (consuming_) {
+        flush_wanted_ = true;  // consume() flushes once all input is parsed
+        return;
+    }
     if (flush_posted_ || write_armed_ || transport_dead_) return;
     flush_posted_ = true;
     // Everything queued during this loop turn leaves in one gathered write.
@@ -425,6 +504,12 @@ void Session::schedule_flush() {
         self->flush_posted_ = false;
         self->flush();
     });
+}
+
+void Session::flush_if_wanted() {
+    if (!flush_wanted_) return;
+    flush_wanted_ = false;
+    if (!write_armed_) flush();
 }
 
 void Session::flush() {

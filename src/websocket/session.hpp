@@ -27,6 +27,11 @@ class Loop;
 
 namespace herald::websocket {
 
+// A data frame with at least this much payload still to come is read straight into the message.
+inline constexpr std::uint64_t kDirectReadBytes = 16 * 1024;
+// Message buffers up to this size are reused by the next message of the same read.
+inline constexpr std::size_t kRecycleBytes = 4096;
+
 class Session final : public net::LoopMember, public std::enable_shared_from_this<Session> {
 public:
     Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
@@ -44,6 +49,10 @@ public:
     /// Encodes and queues one message: not_connected once closed, no_buffer_space when the backlog
     /// policy dropped it.
     std::error_code queue_message(Opcode opcode, std::string_view payload);
+    /// As queue_message(), but a large payload is written from `payload` itself, not copied.
+    std::error_code queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
+    /// Payloads from this size on are queued by reference (shared) or as buffers of their own.
+    static constexpr std::size_t share_min_bytes = 4096;
     /// Waits until every byte queued so far up to `target` (a queued_total()) is written.
     Task<std::error_code> wait_written(std::uint64_t target);
     std::uint64_t queued_total() const noexcept { return out_.queued(); }
@@ -56,7 +65,7 @@ public:
     // ---- callbacks (set on the loop thread) ----
     std::function<void(WebSocket&, std::string_view)> on_text;
     std::function<void(WebSocket&, std::span<const std::byte>)> on_binary;
-    std::function<void(WebSocket&, const Message&)> on_message;
+    std::function<void(WebSocket&, Message&)> on_message;
     std::function<void(WebSocket&, CloseCode, std::string_view)> on_close;
     std::function<void(WebSocket&, std::string_view)> on_ping;
     std::function<void(WebSocket&, std::string_view)> on_pong;
@@ -84,6 +93,10 @@ private:
     void on_readable(std::error_code ec);
     void read_some();
     void consume(char* data, std::size_t size);
+    void parse_frames(char* data, std::size_t size);
+    bool take_payload(std::span<char> piece, bool stored);
+    bool wants_payload_read() const noexcept;
+    void read_payload();
     void handle_control();
     void deliver();
     void fail(const ProtocolError& error);
@@ -91,6 +104,9 @@ private:
     void finish(CloseCode code, std::string_view reason);
     void schedule_flush();
     void flush();
+    void flush_if_wanted();
+    std::error_code queue_frames(Opcode opcode, std::string_view payload,
+                                 const std::shared_ptr<const std::string>& owner);
     void wait_writable();
     void close_socket() noexcept;
     void linger_close();
@@ -124,6 +140,9 @@ private:
     std::deque<Message> inbox_;
     std::size_t inbox_bytes_ = 0;
     bool read_armed_ = false;
+    bool reading_payload_ = false;  // message_ is grown to the current frame's end (read_payload)
+    bool consuming_ = false;        // input is being parsed: flushes wait for its end
+    bool flush_wanted_ = false;
     bool reading_stopped_ = false;
 
     // writing
