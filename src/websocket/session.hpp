@@ -3,7 +3,7 @@
 // buffer, a queue of encoded frames flushed with one gathered write per loop turn, and the closing
 // handshake. Lives on one loop; other threads reach it by posting.
 #include <atomic>
-#include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -137,7 +137,7 @@ private:
     bool in_frame_ = false;
     std::string control_;
     std::string message_;
-    std::deque<Message> inbox_;
+    std::list<Message> inbox_;  // not a deque: libstdc++'s allocates its map and a block even when empty
     std::size_t inbox_bytes_ = 0;
     bool read_armed_ = false;
     bool reading_payload_ = false;  // message_ is grown to the current frame's end (read_payload)
