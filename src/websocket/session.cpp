@@ -34,10 +34,14 @@ Session::Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions
       socket_(std::move(socket)),
       options_(std::move(options)),
       subprotocol_(std::move(subprotocol)),
-      request_headers_(std::move(request_headers)),
       frame_options_{.role = Role::server, .max_payload_bytes = options_.max_message_bytes},
       sequencer_(MessageLimits{.max_message_bytes = options_.max_message_bytes}),
       last_activity_(std::chrono::steady_clock::now()) {
+    std::size_t bytes = 0;
+    for (const auto& [name, value] : request_headers) bytes += name.size() + value.size() + 2;
+    request_fields_.reserve(bytes);
+    for (const auto& [name, value] : request_headers)
+        request_fields_.append(name).append(1, '\0').append(value).append(1, '\0');
     std::error_code ec;
     remote_ = socket_.remote_endpoint(ec);
     last_received_ = last_activity_;
@@ -51,6 +55,22 @@ Session::~Session() {
     net::Deadlines::cancel(ping_deadline_);
     net::Deadlines::cancel(keepalive_deadline_);
     loop_.remove(*this);
+}
+
+const Headers& Session::request_headers() const noexcept {
+    std::call_once(request_headers_once_, [this] {
+        auto headers = std::make_unique<Headers>();
+        std::string_view rest = request_fields_;
+        while (!rest.empty()) {
+            const auto name_end = rest.find('\0');
+            const auto value_end = rest.find('\0', name_end + 1);
+            if (value_end == std::string_view::npos) break;  // cannot happen: the parser refuses NUL in fields
+            headers->add(rest.substr(0, name_end), rest.substr(name_end + 1, value_end - name_end - 1));
+            rest.remove_prefix(value_end + 1);
+        }
+        request_headers_ = std::move(headers);
+    });
+    return *request_headers_;
 }
 
 bool Session::on_loop_thread() const noexcept { return loop_.context().get_executor().running_in_this_thread(); }

@@ -78,7 +78,8 @@ public:
     const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
     std::size_t buffered_amount() const noexcept { return buffered_.load(std::memory_order_relaxed); }
 
-    const Headers& request_headers() const noexcept { return request_headers_; }
+    /// Built on first use from the compact copy kept per connection.
+    const Headers& request_headers() const noexcept;
     const std::string& id() const noexcept { return options_.id; }
     /// Starts (or replaces) Sisk's data ping (loop thread).
     void start_ping_policy(PingPolicy policy);
@@ -121,7 +122,11 @@ private:
     asio::ip::tcp::endpoint remote_;
     WebSocketOptions options_;
     std::string subprotocol_;
-    Headers request_headers_;
+    // The upgrade request's fields as "name\0value\0..." (a Headers object per connection would cost
+    // several allocations, and most handlers never ask); request_headers() builds it once.
+    std::string request_fields_;
+    mutable std::once_flag request_headers_once_;
+    mutable std::unique_ptr<Headers> request_headers_;
     std::optional<PingPolicy> ping_policy_;
     net::Deadline ping_deadline_;
     net::Deadline keepalive_deadline_;
