@@ -26,6 +26,50 @@ constexpr std::size_t kInboxPauseBytes = 4 << 20;
 
 bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
 
+// Large message buffers freed on a thread are kept for the next large message received there (a
+// loop's thread, in practice). Without it every megabyte-sized message is fresh memory from the
+// kernel: glibc gives the top of the heap back once it is free, and the page faults and zeroing of
+// the next allocation cost more than the payload's copies. Bounded: a few buffers, 16 MiB in all.
+thread_local bool spare_buffers_gone = false;  // trivially destructible: readable during thread exit
+
+class SpareBuffers {
+public:
+    static constexpr std::size_t min_bytes = kLargeFrameBytes;
+
+    SpareBuffers() = default;
+    SpareBuffers(const SpareBuffers&) = delete;
+    SpareBuffers& operator=(const SpareBuffers&) = delete;
+    // A buffer freed later in the thread's exit (a session outliving it) is then simply freed.
+    ~SpareBuffers() { spare_buffers_gone = true; }
+
+    std::string take(std::size_t capacity) {
+        for (auto it = spare_.begin(); it != spare_.end(); ++it) {
+            if (it->capacity() < capacity) continue;
+            std::string buffer = std::move(*it);
+            bytes_ -= buffer.capacity();
+            spare_.erase(it);
+            return buffer;
+        }
+        return {};
+    }
+
+    void give(std::string& buffer) noexcept {
+        const std::size_t bytes = buffer.capacity();
+        // Kept at its size: the next user overwrites what it needs and cuts the rest, without zeroing.
+        if (bytes < min_bytes || spare_.size() == max_buffers || bytes_ + bytes > max_bytes) return;
+        spare_.push_back(std::move(buffer));
+        bytes_ += bytes;
+    }
+
+private:
+    static constexpr std::size_t max_buffers = 8;
+    static constexpr std::size_t max_bytes = 16 << 20;
+    std::vector<std::string> spare_ = std::vector<std::string>(0);
+    std::size_t bytes_ = 0;
+};
+
+thread_local SpareBuffers spare_buffers;
+
 }  // namespace
 
 Session::Session(net::Loop& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
@@ -167,10 +211,7 @@ void Session::parse_frames(char* data, std::size_t size) {
                 return;
             }
             frame_ = r.header;
-            // Grow the message once to its announced size (already checked against the limit), not by
-            // doubling while a large frame arrives.
-            if (!is_control(frame_.opcode) && message_.capacity() < message_.size() + frame_.payload_length)
-                message_.reserve(message_.size() + static_cast<std::size_t>(frame_.payload_length));
+            if (!is_control(frame_.opcode)) prepare_payload(frame_.payload_length);
             frame_left_ = frame_.payload_length;
             frame_pos_ = 0;
             in_frame_ = true;
@@ -190,6 +231,20 @@ void Session::parse_frames(char* data, std::size_t size) {
     wait_readable();
 }
 
+// Grows the message once to its announced size (already checked against the limit), not by doubling
+// while a large frame arrives. A large frame's bytes are then written in place (reading_payload_),
+// into a reused buffer when there is one: it is only cut to size, not zeroed again.
+void Session::prepare_payload(std::uint64_t length) {
+    const auto size = message_.size() + static_cast<std::size_t>(length);
+    if (length < kLargeFrameBytes) {
+        if (message_.capacity() < size) message_.reserve(size);
+        return;
+    }
+    if (message_.empty()) message_ = spare_buffers.take(size);
+    message_.resize(size);
+    reading_payload_ = true;
+}
+
 // One piece of the current frame's payload; `stored`: it already lies in place at the end of message_.
 // False when the frame broke a rule and the connection is failing.
 bool Session::take_payload(std::span<char> piece, bool stored) {
@@ -202,7 +257,10 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
             fail(*e);
             return false;
         }
-        if (!stored) message_.append(piece.data(), piece.size());
+        if (!stored && reading_payload_)
+            std::memcpy(message_.data() + message_.size() - frame_left_, piece.data(), piece.size());
+        else if (!stored)
+            message_.append(piece.data(), piece.size());
     }
     frame_pos_ += piece.size();
     frame_left_ -= piece.size();
@@ -224,16 +282,10 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
 // the announced size: no pass through the loop buffer and no copy, and as few reads as the socket
 // allows. A read never goes past the frame, so the next header is parsed from the loop buffer again.
 bool Session::wants_payload_read() const noexcept {
-    // Once message_ is grown for the frame, the frame's remaining bytes must all arrive this way.
-    if (reading_payload_) return true;
-    return in_frame_ && !is_control(frame_.opcode) && frame_left_ >= kDirectReadBytes && tail_.empty();
+    return reading_payload_ && frame_left_ >= kDirectReadBytes && tail_.empty();
 }
 
 void Session::read_payload() {
-    if (!reading_payload_) {
-        reading_payload_ = true;
-        message_.resize(message_.size() + static_cast<std::size_t>(frame_left_));
-    }
     char* at = message_.data() + message_.size() - frame_left_;
     for (;;) {
         ssize_t n = ::recv(socket_.native_handle(), at, static_cast<std::size_t>(frame_left_), 0);
@@ -464,6 +516,14 @@ Task<std::optional<Message>> Session::receive(std::chrono::milliseconds timeout)
 }
 
 // ---- sending ----
+
+std::shared_ptr<const std::string> Session::share_payload(std::string payload) {
+    // The buffer goes back to the spares of the thread that frees it, normally this loop's after the write.
+    return std::shared_ptr<const std::string>(new std::string(std::move(payload)), [](const std::string* p) {
+        std::unique_ptr<std::string> owned(const_cast<std::string*>(p));
+        if (!spare_buffers_gone) spare_buffers.give(*owned);
+    });
+}
 
 std::error_code Session::queue_message(Opcode opcode, std::string_view payload) {
     return queue_frames(opcode, payload, nullptr);

@@ -27,7 +27,9 @@ class Loop;
 
 namespace herald::websocket {
 
-// A data frame with at least this much payload still to come is read straight into the message.
+// A data frame of this size or more is written in place into its message, grown to size at its header.
+inline constexpr std::uint64_t kLargeFrameBytes = 64 * 1024;
+// Such a frame with at least this much payload still to come is read straight into the message.
 inline constexpr std::uint64_t kDirectReadBytes = 16 * 1024;
 // Message buffers up to this size are reused by the next message of the same read.
 inline constexpr std::size_t kRecycleBytes = 4096;
@@ -53,6 +55,9 @@ public:
     std::error_code queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
     /// Payloads from this size on are queued by reference (shared) or as buffers of their own.
     static constexpr std::size_t share_min_bytes = 4096;
+    /// A received payload made shareable for queue_shared_message(); once written, a large buffer is
+    /// kept for reuse by a later message received on the same thread.
+    static std::shared_ptr<const std::string> share_payload(std::string payload);
     /// Waits until every byte queued so far up to `target` (a queued_total()) is written.
     Task<std::error_code> wait_written(std::uint64_t target);
     std::uint64_t queued_total() const noexcept { return out_.queued(); }
@@ -95,6 +100,7 @@ private:
     void read_some();
     void consume(char* data, std::size_t size);
     void parse_frames(char* data, std::size_t size);
+    void prepare_payload(std::uint64_t length);
     bool take_payload(std::span<char> piece, bool stored);
     bool wants_payload_read() const noexcept;
     void read_payload();

@@ -112,7 +112,7 @@ bool WebSocket::post(Message&& message) {
     if (message.size() < Session::share_min_bytes) return post_view(session_, opcode, message.text());
     const auto& s = session_;
     if (!s || s->state() != WebSocketState::open) return false;
-    auto payload = std::make_shared<const std::string>(message.release());
+    auto payload = Session::share_payload(message.release());
     if (s->on_loop_thread()) return !s->queue_shared_message(opcode, payload);
     asio::post(s->loop().context(), [s, opcode, payload] { s->queue_shared_message(opcode, payload); });
     return true;
