@@ -231,18 +231,28 @@ void Session::parse_frames(char* data, std::size_t size) {
     wait_readable();
 }
 
-// Grows the message once to its announced size (already checked against the limit), not by doubling
-// while a large frame arrives. A large frame's bytes are then written in place (reading_payload_),
-// into a reused buffer when there is one: it is only cut to size, not zeroed again.
+// Reserves the message's announced size once (already checked against the limit), not by doubling
+// while a large frame arrives. A large frame's bytes are then written in place (reading_payload_) at
+// payload_end_ - frame_left_, into a reused buffer when there is one: its old bytes are overwritten,
+// not zeroed first. message_.size() may run ahead of the bytes written, never past payload_end_.
 void Session::prepare_payload(std::uint64_t length) {
     const auto size = message_.size() + static_cast<std::size_t>(length);
-    if (length < kLargeFrameBytes) {
-        if (message_.capacity() < size) message_.reserve(size);
-        return;
+    if (length >= kLargeFrameBytes && message_.empty()) {
+        message_ = spare_buffers.take(size);
+        if (message_.size() > size) message_.resize(size);
     }
-    if (message_.empty()) message_ = spare_buffers.take(size);
-    message_.resize(size);
+    if (message_.capacity() < size) message_.reserve(size);
+    if (length < kLargeFrameBytes) return;
+    payload_end_ = size;
     reading_payload_ = true;
+}
+
+// Where the next `bytes` of a large frame go. The string grows (zero-filled) only as far as the bytes
+// about to arrive: a peer that announces a large frame and sends little commits little memory.
+char* Session::payload_room(std::size_t bytes) {
+    const std::size_t at = payload_end_ - static_cast<std::size_t>(frame_left_);
+    if (message_.size() < at + bytes) message_.resize(at + bytes);
+    return message_.data() + at;
 }
 
 // One piece of the current frame's payload; `stored`: it already lies in place at the end of message_.
@@ -258,7 +268,7 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
             return false;
         }
         if (!stored && reading_payload_)
-            std::memcpy(message_.data() + message_.size() - frame_left_, piece.data(), piece.size());
+            std::memcpy(payload_room(piece.size()), piece.data(), piece.size());
         else if (!stored)
             message_.append(piece.data(), piece.size());
     }
@@ -266,7 +276,10 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
     frame_left_ -= piece.size();
     if (frame_left_ != 0) return true;
     in_frame_ = false;
-    reading_payload_ = false;
+    if (reading_payload_) {
+        reading_payload_ = false;
+        message_.resize(payload_end_);  // cuts what a reused buffer held past the frame
+    }
     if (auto e = sequencer_.on_frame_end()) {
         fail(*e);
         return false;
@@ -286,9 +299,10 @@ bool Session::wants_payload_read() const noexcept {
 }
 
 void Session::read_payload() {
-    char* at = message_.data() + message_.size() - frame_left_;
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, kPayloadReadMax));
+    char* at = payload_room(want);
     for (;;) {
-        ssize_t n = ::recv(socket_.native_handle(), at, static_cast<std::size_t>(frame_left_), 0);
+        ssize_t n = ::recv(socket_.native_handle(), at, want, 0);
         if (n > 0) {
             auto self = shared_from_this();
             last_received_ = std::chrono::steady_clock::now();

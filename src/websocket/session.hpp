@@ -31,6 +31,8 @@ namespace herald::websocket {
 inline constexpr std::uint64_t kLargeFrameBytes = 64 * 1024;
 // Such a frame with at least this much payload still to come is read straight into the message.
 inline constexpr std::uint64_t kDirectReadBytes = 16 * 1024;
+// One such read takes at most this much (and grows the message at most this far ahead of its bytes).
+inline constexpr std::uint64_t kPayloadReadMax = 256 * 1024;
 // Message buffers up to this size are reused by the next message of the same read.
 inline constexpr std::size_t kRecycleBytes = 4096;
 
@@ -101,6 +103,7 @@ private:
     void consume(char* data, std::size_t size);
     void parse_frames(char* data, std::size_t size);
     void prepare_payload(std::uint64_t length);
+    char* payload_room(std::size_t bytes);
     bool take_payload(std::span<char> piece, bool stored);
     bool wants_payload_read() const noexcept;
     void read_payload();
@@ -151,7 +154,8 @@ private:
     std::list<Message> inbox_;  // not a deque: libstdc++'s allocates its map and a block even when empty
     std::size_t inbox_bytes_ = 0;
     bool read_armed_ = false;
-    bool reading_payload_ = false;  // message_ is grown to the current frame's end (read_payload)
+    bool reading_payload_ = false;  // the current (large) frame is written in place: prepare_payload()
+    std::size_t payload_end_ = 0;   // message_'s size once that frame is in
     bool consuming_ = false;        // input is being parsed: flushes wait for its end
     bool flush_wanted_ = false;
     bool reading_stopped_ = false;
