@@ -165,22 +165,25 @@ void Session::read_some() {
     char* buf = loop_.read_buffer();
     const std::size_t have = tail_.size();  // never more than a frame header or a control payload
     std::memcpy(buf, tail_.data(), have);
+    // Sisk's WebSocketBufferSize also sets the read chunk; the default reads what the loop buffer holds.
+    const std::size_t room = std::min(net::Loop::read_buffer_size - have, std::max<std::size_t>(options_.buffer_size, 256));
+    if (const std::size_t n = recv_into(buf + have, room)) {
+        tail_.clear();
+        consume(buf, have + n);
+    }
+}
+
+// One recv: the byte count, or 0 when nothing came (the wait is re-armed, or the peer is gone).
+std::size_t Session::recv_into(char* at, std::size_t room) {
     for (;;) {
-        // Sisk's WebSocketBufferSize also sets the read chunk; the default reads what the loop buffer holds.
-        const std::size_t room = std::min(net::Loop::read_buffer_size - have, std::max<std::size_t>(options_.buffer_size, 256));
-        ssize_t n = ::recv(socket_.native_handle(), buf + have, room, 0);
-        if (n > 0) {
-            tail_.clear();
-            consume(buf, have + static_cast<std::size_t>(n));
-            return;
-        }
+        ssize_t n = ::recv(socket_.native_handle(), at, room, 0);
+        if (n > 0) return static_cast<std::size_t>(n);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && would_block(errno)) {
+        if (n < 0 && would_block(errno))
             wait_readable();
-            return;
-        }
-        finish(CloseCode::abnormal, {});  // the peer vanished without a Close frame
-        return;
+        else
+            finish(CloseCode::abnormal, {});  // the peer vanished without a Close frame
+        return 0;
     }
 }
 
@@ -188,9 +191,17 @@ void Session::read_some() {
 // post per connection and turn.
 void Session::consume(char* data, std::size_t size) {
     auto self = shared_from_this();
+    begin_input();
+    parse_frames(data, size);
+    end_input();
+}
+
+void Session::begin_input() noexcept {
     last_received_ = std::chrono::steady_clock::now();
     consuming_ = true;
-    parse_frames(data, size);
+}
+
+void Session::end_input() {
     consuming_ = false;
     flush_if_wanted();
 }
@@ -301,26 +312,13 @@ bool Session::wants_payload_read() const noexcept {
 void Session::read_payload() {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, kPayloadReadMax));
     char* at = payload_room(want);
-    for (;;) {
-        ssize_t n = ::recv(socket_.native_handle(), at, want, 0);
-        if (n > 0) {
-            auto self = shared_from_this();
-            last_received_ = std::chrono::steady_clock::now();
-            consuming_ = true;
-            const bool ok = take_payload(std::span<char>(at, static_cast<std::size_t>(n)), true);
-            consuming_ = false;
-            flush_if_wanted();
-            if (ok) wait_readable();
-            return;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && would_block(errno)) {
-            wait_readable();
-            return;
-        }
-        finish(CloseCode::abnormal, {});
-        return;
-    }
+    const std::size_t n = recv_into(at, want);
+    if (n == 0) return;
+    auto self = shared_from_this();
+    begin_input();
+    const bool ok = take_payload(std::span<char>(at, n), true);
+    end_input();
+    if (ok && !reading_stopped_ && !finished_) wait_readable();
 }
 
 void Session::deliver() {

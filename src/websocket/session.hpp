@@ -101,6 +101,9 @@ private:
     void on_readable(std::error_code ec);
     void read_some();
     void consume(char* data, std::size_t size);
+    std::size_t recv_into(char* at, std::size_t room);
+    void begin_input() noexcept;
+    void end_input();
     void parse_frames(char* data, std::size_t size);
     void prepare_payload(std::uint64_t length);
     char* payload_room(std::size_t bytes);
