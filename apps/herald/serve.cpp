@@ -41,14 +41,10 @@ int serve(const ServeOptions& o) {
     // A fixed tiny answer for load tests against peers serving the same body.
     server.get("/hello", [](Request&) { return Response::text("hello"); });
     // Echo for tests, benchmarks and conformance checks: text stays text, binary stays binary.
-    // Callback style: replies are queued as frames arrive and leave together in the loop turn's one write.
+    // Callback style: replies are queued as frames arrive and leave together in one write per read;
+    // the payload moves into the reply, so a large one is written from the buffer it was received in.
     server.ws("/ws/echo", [](WebSocket ws) {
-        ws.on_message([](WebSocket& self, const Message& message) {
-            if (message.is_text())
-                self.post(message.text());
-            else
-                self.post_binary(message.bytes());
-        });
+        ws.on_message([](WebSocket& self, Message& message) { self.post(std::move(message)); });
     });
     // Server-Sent Events: every /events stream is listed in the registry (under ?id= or a generated id),
     // and POST /publish sends the request body as one event to all of them.

@@ -17,15 +17,17 @@ constexpr std::size_t kFirstReserve = 1024;
 
 void OutputQueue::append(std::string_view bytes) {
     if (bytes.empty()) return;
-    // The front buffer may be partly written: only later buffers grow.
-    const bool can_grow = !buffers_.empty() && !(buffers_.size() == 1 && offset_ > 0) &&
-                          buffers_.back().size() + bytes.size() <= kCoalesceLimit;
+    // The front buffer may be partly written, and shared bytes are not ours to extend: only later,
+    // owned buffers grow. A new buffer reserves room for the small pieces that follow it in this turn.
+    const bool can_grow = !empty() && !buffers_.back().owner && !(buffers_.size() - head_ == 1 && offset_ > 0) &&
+                          buffers_.back().own.size() + bytes.size() <= kCoalesceLimit;
     if (can_grow) {
-        buffers_.back().append(bytes);
+        buffers_.back().own.append(bytes);
     } else {
-        auto& buffer = buffers_.emplace_back();
-        buffer.reserve(std::max(bytes.size(), kFirstReserve));
-        buffer.append(bytes);
+        Buffer buffer;
+        buffer.own.reserve(std::max(bytes.size(), kFirstReserve));
+        buffer.own.append(bytes);
+        add(std::move(buffer));
     }
     queued_ += bytes.size();
 }
@@ -37,17 +39,43 @@ void OutputQueue::push(std::string bytes) {
         return;
     }
     queued_ += bytes.size();
-    buffers_.push_back(std::move(bytes));
+    add(Buffer{.own = std::move(bytes)});
+}
+
+void OutputQueue::push_shared(std::shared_ptr<const std::string> owner, std::string_view bytes) {
+    if (bytes.empty()) return;
+    queued_ += bytes.size();
+    add(Buffer{.owner = std::move(owner), .shared = bytes});
+}
+
+void OutputQueue::add(Buffer buffer) {
+    // A queue that never drains completely must not grow a tail of written slots.
+    if (head_ >= 32 && head_ * 2 >= buffers_.size()) {
+        buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+    }
+    buffers_.push_back(std::move(buffer));
+}
+
+void OutputQueue::pop_front() noexcept {
+    offset_ = 0;
+    if (++head_ < buffers_.size()) {
+        buffers_[head_ - 1] = Buffer{};  // release its bytes now, not when the queue drains
+        return;
+    }
+    // Drained: give the memory back, so an idle connection holds none.
+    std::vector<Buffer>().swap(buffers_);
+    head_ = 0;
 }
 
 OutputQueue::Flush OutputQueue::flush(int fd) {
-    while (!buffers_.empty()) {
+    while (!empty()) {
         iovec iov[kMaxIovecs];
         int count = 0;
-        for (auto it = buffers_.begin(); it != buffers_.end() && count < kMaxIovecs; ++it, ++count) {
+        for (std::size_t i = head_; i < buffers_.size() && count < kMaxIovecs; ++i, ++count) {
             const std::size_t skip = count == 0 ? offset_ : 0;
-            iov[count].iov_base = it->data() + skip;
-            iov[count].iov_len = it->size() - skip;
+            iov[count].iov_base = const_cast<char*>(buffers_[i].data()) + skip;
+            iov[count].iov_len = buffers_[i].size() - skip;
         }
         msghdr msg{};
         msg.msg_iov = iov;
@@ -61,14 +89,13 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
         auto left = static_cast<std::size_t>(n);
         written_ += left;
         while (left > 0) {
-            const std::size_t rest = buffers_.front().size() - offset_;
+            const std::size_t rest = buffers_[head_].size() - offset_;
             if (left < rest) {
                 offset_ += left;
                 left = 0;
             } else {
                 left -= rest;
-                buffers_.pop_front();
-                offset_ = 0;
+                pop_front();
             }
         }
     }
@@ -77,24 +104,32 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
 
 void OutputQueue::truncate(std::uint64_t total) noexcept {
     if (total < written_) total = written_;
-    while (queued_ > total && !buffers_.empty()) {
+    while (queued_ > total && !empty()) {
         auto& back = buffers_.back();
-        const std::size_t start = buffers_.size() == 1 ? offset_ : 0;
+        const bool front = buffers_.size() - head_ == 1;
+        const std::size_t start = front ? offset_ : 0;
         const std::size_t unwritten = back.size() - start;
         const auto excess = static_cast<std::size_t>(queued_ - total);
         if (excess >= unwritten) {
             queued_ -= unwritten;
-            if (buffers_.size() == 1) offset_ = 0;
+            if (front) {
+                clear();
+                return;
+            }
             buffers_.pop_back();
         } else {
-            back.resize(back.size() - excess);
+            if (back.owner)
+                back.shared.remove_suffix(excess);
+            else
+                back.own.resize(back.own.size() - excess);
             queued_ -= excess;
         }
     }
 }
 
 void OutputQueue::clear() noexcept {
-    buffers_.clear();
+    std::vector<Buffer>().swap(buffers_);
+    head_ = 0;
     offset_ = 0;
     written_ = queued_;
 }

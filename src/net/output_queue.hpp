@@ -3,9 +3,10 @@
 // WebSocket sessions and event streams; the owner decides when to flush (once per loop turn).
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald::net {
 
@@ -17,6 +18,10 @@ public:
     void append(std::string_view bytes);
     /// Queues a whole buffer without copying it again.
     void push(std::string bytes);
+    /// Queues `bytes`, which lie inside `*owner`, without copying them: the queue holds `owner` until
+    /// they are written. Several pieces of one owner may be queued (a large message cut into frames,
+    /// one encoded message sent to many connections).
+    void push_shared(std::shared_ptr<const std::string> owner, std::string_view bytes);
     /// Writes as much as the socket takes: done (all written), blocked (EAGAIN) or failed (peer gone).
     Flush flush(int fd);
     /// Forgets everything queued (a slow reader is being dropped).
@@ -24,7 +29,7 @@ public:
     /// Drops the queued bytes past the absolute position `total` (not below written()).
     void truncate(std::uint64_t total) noexcept;
 
-    bool empty() const noexcept { return buffers_.empty(); }
+    bool empty() const noexcept { return head_ == buffers_.size(); }
     std::size_t buffered() const noexcept { return static_cast<std::size_t>(queued_ - written_); }
     /// Bytes queued and bytes written since the start; a send is complete once written() reaches the
     /// queued() value read right after queueing it.
@@ -32,8 +37,22 @@ public:
     std::uint64_t written() const noexcept { return written_; }
 
 private:
-    std::deque<std::string> buffers_;
-    std::size_t offset_ = 0;  // bytes of buffers_.front() already written
+    // One queued buffer: bytes of its own, or a view into a buffer shared with others.
+    struct Buffer {
+        std::string own{};
+        std::shared_ptr<const std::string> owner{};
+        std::string_view shared{};
+        const char* data() const noexcept { return owner ? shared.data() : own.data(); }
+        std::size_t size() const noexcept { return owner ? shared.size() : own.size(); }
+    };
+    void add(Buffer buffer);
+    void pop_front() noexcept;
+
+    // A vector read from head_ on, not a deque: an empty vector owns no memory, and an idle
+    // connection should not pay for a deque's eagerly allocated map and block.
+    std::vector<Buffer> buffers_;
+    std::size_t head_ = 0;    // first unwritten buffer
+    std::size_t offset_ = 0;  // bytes of buffers_[head_] already written
     std::uint64_t queued_ = 0;
     std::uint64_t written_ = 0;
 };

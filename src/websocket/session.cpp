@@ -26,6 +26,50 @@ constexpr std::size_t kInboxPauseBytes = 4 << 20;
 
 bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
 
+// Large message buffers freed on a thread are kept for the next large message received there (a
+// loop's thread, in practice). Without it every megabyte-sized message is fresh memory from the
+// kernel: glibc gives the top of the heap back once it is free, and the page faults and zeroing of
+// the next allocation cost more than the payload's copies. Bounded: a few buffers, 16 MiB in all.
+thread_local bool spare_buffers_gone = false;  // trivially destructible: readable during thread exit
+
+class SpareBuffers {
+public:
+    static constexpr std::size_t min_bytes = kLargeFrameBytes;
+
+    SpareBuffers() = default;
+    SpareBuffers(const SpareBuffers&) = delete;
+    SpareBuffers& operator=(const SpareBuffers&) = delete;
+    // A buffer freed later in the thread's exit (a session outliving it) is then simply freed.
+    ~SpareBuffers() { spare_buffers_gone = true; }
+
+    std::string take(std::size_t capacity) {
+        for (auto it = spare_.begin(); it != spare_.end(); ++it) {
+            if (it->capacity() < capacity) continue;
+            std::string buffer = std::move(*it);
+            bytes_ -= buffer.capacity();
+            spare_.erase(it);
+            return buffer;
+        }
+        return {};
+    }
+
+    void give(std::string& buffer) noexcept {
+        const std::size_t bytes = buffer.capacity();
+        // Kept at its size: the next user overwrites what it needs and cuts the rest, without zeroing.
+        if (bytes < min_bytes || spare_.size() == max_buffers || bytes_ + bytes > max_bytes) return;
+        spare_.push_back(std::move(buffer));
+        bytes_ += bytes;
+    }
+
+private:
+    static constexpr std::size_t max_buffers = 8;
+    static constexpr std::size_t max_bytes = 16 << 20;
+    std::vector<std::string> spare_ = std::vector<std::string>(0);
+    std::size_t bytes_ = 0;
+};
+
+thread_local SpareBuffers spare_buffers;
+
 }  // namespace
 
 Session::Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
@@ -35,10 +79,14 @@ Session::Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOpti
       socket_(std::move(socket)),
       options_(std::move(options)),
       subprotocol_(std::move(subprotocol)),
-      request_headers_(std::move(request_headers)),
       frame_options_{.role = role, .max_payload_bytes = options_.max_message_bytes},
       sequencer_(MessageLimits{.max_message_bytes = options_.max_message_bytes}),
       last_activity_(std::chrono::steady_clock::now()) {
+    std::size_t bytes = 0;
+    for (const auto& [name, value] : request_headers) bytes += name.size() + value.size() + 2;
+    request_fields_.reserve(bytes);
+    for (const auto& [name, value] : request_headers)
+        request_fields_.append(name).append(1, '\0').append(value).append(1, '\0');
     std::error_code ec;
     remote_ = socket_.remote_endpoint(ec);
     last_received_ = last_activity_;
@@ -52,6 +100,22 @@ Session::~Session() {
     net::Deadlines::cancel(ping_deadline_);
     net::Deadlines::cancel(keepalive_deadline_);
     loop_.remove(*this);
+}
+
+const Headers& Session::request_headers() const noexcept {
+    std::call_once(request_headers_once_, [this] {
+        auto headers = std::make_unique<Headers>();
+        std::string_view rest = request_fields_;
+        while (!rest.empty()) {
+            const auto name_end = rest.find('\0');
+            const auto value_end = rest.find('\0', name_end + 1);
+            if (value_end == std::string_view::npos) break;  // cannot happen: the parser refuses NUL in fields
+            headers->add(rest.substr(0, name_end), rest.substr(name_end + 1, value_end - name_end - 1));
+            rest.remove_prefix(value_end + 1);
+        }
+        request_headers_ = std::move(headers);
+    });
+    return *request_headers_;
 }
 
 bool Session::on_loop_thread() const noexcept { return loop_.context().get_executor().running_in_this_thread(); }
@@ -95,31 +159,55 @@ void Session::on_readable(std::error_code ec) {
 }
 
 void Session::read_some() {
+    if (wants_payload_read()) {
+        read_payload();
+        return;
+    }
     char* buf = loop_.read_buffer();
     const std::size_t have = tail_.size();  // never more than a frame header or a control payload
     std::memcpy(buf, tail_.data(), have);
-    for (;;) {
-        // Sisk's WebSocketBufferSize also sets the read chunk; the default reads what the loop buffer holds.
-        const std::size_t room = std::min(net::Reactor::read_buffer_size - have, std::max<std::size_t>(options_.buffer_size, 256));
-        ssize_t n = ::recv(socket_.native_handle(), buf + have, room, 0);
-        if (n > 0) {
-            tail_.clear();
-            consume(buf, have + static_cast<std::size_t>(n));
-            return;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && would_block(errno)) {
-            wait_readable();
-            return;
-        }
-        finish(CloseCode::abnormal, {});  // the peer vanished without a Close frame
-        return;
+    // Sisk's WebSocketBufferSize also sets the read chunk; the default reads what the loop buffer holds.
+    const std::size_t room = std::min(net::Reactor::read_buffer_size - have, std::max<std::size_t>(options_.buffer_size, 256));
+    if (const std::size_t n = recv_into(buf + have, room)) {
+        tail_.clear();
+        consume(buf, have + n);
     }
 }
 
+// One recv: the byte count, or 0 when nothing came (the wait is re-armed, or the peer is gone).
+std::size_t Session::recv_into(char* at, std::size_t room) {
+    for (;;) {
+        ssize_t n = ::recv(socket_.native_handle(), at, room, 0);
+        if (n > 0) return static_cast<std::size_t>(n);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && would_block(errno))
+            wait_readable();
+        else
+            finish(CloseCode::abnormal, {});  // the peer vanished without a Close frame
+        return 0;
+    }
+}
+
+// Everything the callbacks queue while one read is parsed leaves in one write at its end, without a
+// post per connection and turn.
 void Session::consume(char* data, std::size_t size) {
     auto self = shared_from_this();
+    begin_input();
+    parse_frames(data, size);
+    end_input();
+}
+
+void Session::begin_input() noexcept {
     last_received_ = std::chrono::steady_clock::now();
+    consuming_ = true;
+}
+
+void Session::end_input() {
+    consuming_ = false;
+    flush_if_wanted();
+}
+
+void Session::parse_frames(char* data, std::size_t size) {
     while (size > 0 && !reading_stopped_) {
         if (!in_frame_) {
             auto r = parse_frame_header(std::string_view(data, size), frame_options_);
@@ -135,10 +223,7 @@ void Session::consume(char* data, std::size_t size) {
                 return;
             }
             frame_ = r.header;
-            // Grow the message once to its announced size (already checked against the limit), not by
-            // doubling while a large frame arrives.
-            if (!is_control(frame_.opcode) && message_.capacity() < message_.size() + frame_.payload_length)
-                message_.reserve(message_.size() + static_cast<std::size_t>(frame_.payload_length));
+            if (!is_control(frame_.opcode)) prepare_payload(frame_.payload_length);
             frame_left_ = frame_.payload_length;
             frame_pos_ = 0;
             in_frame_ = true;
@@ -146,37 +231,95 @@ void Session::consume(char* data, std::size_t size) {
             data += r.header_size;
             size -= r.header_size;
         }
-        const bool control = is_control(frame_.opcode);
         const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(size, frame_left_));
-        std::span<char> piece(data, take);
-        if (frame_.masked) apply_mask(piece, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
-        if (control) {
-            control_.assign(data, take);
-        } else {
-            if (auto e = sequencer_.on_payload(piece)) {
-                fail(*e);
-                return;
-            }
-            message_.append(data, take);
-        }
-        frame_pos_ += take;
-        frame_left_ -= take;
+        if (!take_payload(std::span<char>(data, take), false)) return;
         data += take;
         size -= take;
-        if (frame_left_ != 0) break;
-        in_frame_ = false;
-        if (auto e = sequencer_.on_frame_end()) {
-            fail(*e);
-            return;
-        }
-        if (control)
-            handle_control();
-        else if (sequencer_.message_complete())
-            deliver();
     }
     if (reading_stopped_ || finished_) return;
     tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
+    // Between messages an idle connection keeps no message buffer (a recycled one included).
+    if (!in_frame_ && message_.empty() && message_.capacity() > std::string().capacity()) std::string().swap(message_);
     wait_readable();
+}
+
+// Reserves the message's announced size once (already checked against the limit), not by doubling
+// while a large frame arrives. A large frame's bytes are then written in place (reading_payload_) at
+// payload_end_ - frame_left_, into a reused buffer when there is one: its old bytes are overwritten,
+// not zeroed first. message_.size() may run ahead of the bytes written, never past payload_end_.
+void Session::prepare_payload(std::uint64_t length) {
+    const auto size = message_.size() + static_cast<std::size_t>(length);
+    if (length >= kLargeFrameBytes && message_.empty()) {
+        message_ = spare_buffers.take(size);
+        if (message_.size() > size) message_.resize(size);
+    }
+    if (message_.capacity() < size) message_.reserve(size);
+    if (length < kLargeFrameBytes) return;
+    payload_end_ = size;
+    reading_payload_ = true;
+}
+
+// Where the next `bytes` of a large frame go. The string grows (zero-filled) only as far as the bytes
+// about to arrive: a peer that announces a large frame and sends little commits little memory.
+char* Session::payload_room(std::size_t bytes) {
+    const std::size_t at = payload_end_ - static_cast<std::size_t>(frame_left_);
+    if (message_.size() < at + bytes) message_.resize(at + bytes);
+    return message_.data() + at;
+}
+
+// One piece of the current frame's payload; `stored`: it already lies in place at the end of message_.
+// False when the frame broke a rule and the connection is failing.
+bool Session::take_payload(std::span<char> piece, bool stored) {
+    const bool control = is_control(frame_.opcode);
+    if (frame_.masked) apply_mask(piece, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
+    if (control) {
+        control_.assign(piece.data(), piece.size());
+    } else {
+        if (auto e = sequencer_.on_payload(piece)) {
+            fail(*e);
+            return false;
+        }
+        if (!stored && reading_payload_)
+            std::memcpy(payload_room(piece.size()), piece.data(), piece.size());
+        else if (!stored)
+            message_.append(piece.data(), piece.size());
+    }
+    frame_pos_ += piece.size();
+    frame_left_ -= piece.size();
+    if (frame_left_ != 0) return true;
+    in_frame_ = false;
+    if (reading_payload_) {
+        reading_payload_ = false;
+        message_.resize(payload_end_);  // cuts what a reused buffer held past the frame
+    }
+    if (auto e = sequencer_.on_frame_end()) {
+        fail(*e);
+        return false;
+    }
+    if (control)
+        handle_control();
+    else if (sequencer_.message_complete())
+        deliver();
+    return true;
+}
+
+// The rest of a large data frame is received straight into the message buffer, which was grown to
+// the announced size: no pass through the loop buffer and no copy, and as few reads as the socket
+// allows. A read never goes past the frame, so the next header is parsed from the loop buffer again.
+bool Session::wants_payload_read() const noexcept {
+    return reading_payload_ && frame_left_ >= kDirectReadBytes && tail_.empty();
+}
+
+void Session::read_payload() {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, kPayloadReadMax));
+    char* at = payload_room(want);
+    const std::size_t n = recv_into(at, want);
+    if (n == 0) return;
+    auto self = shared_from_this();
+    begin_input();
+    const bool ok = take_payload(std::span<char>(at, n), true);
+    end_input();
+    if (ok && !reading_stopped_ && !finished_) wait_readable();
 }
 
 void Session::deliver() {
@@ -185,12 +328,18 @@ void Session::deliver() {
     message_.clear();
     // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
     if (text && ping_policy_ && options_.filter_ping_messages && message.text() == ping_policy_->data) return;
-    last_activity_ = std::chrono::steady_clock::now();  // wait_for_close(idle) counts messages only
+    last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
     WebSocket handle(shared_from_this());
     if (on_message || (text && on_text) || (!text && on_binary)) {
         if (text && on_text) on_text(handle, message.text());
         if (!text && on_binary) on_binary(handle, message.bytes());
         if (on_message) on_message(handle, message);
+        // A small buffer the callbacks left alone serves the next message of this read: no allocation
+        // per small message.
+        if (message_.empty() && message.size() <= kRecycleBytes) {
+            message_ = message.release();
+            message_.clear();
+        }
         return;
     }
     inbox_bytes_ += message.size();
@@ -373,7 +522,26 @@ Task<std::optional<Message>> Session::receive(std::chrono::milliseconds timeout)
 
 // ---- sending ----
 
+std::shared_ptr<const std::string> Session::share_payload(std::string payload) {
+    // The buffer goes back to the spares of the thread that frees it, normally this loop's after the write.
+    return std::shared_ptr<const std::string>(new std::string(std::move(payload)), [](const std::string* p) {
+        std::unique_ptr<std::string> owned(const_cast<std::string*>(p));
+        if (!spare_buffers_gone) spare_buffers.give(*owned);
+    });
+}
+
 std::error_code Session::queue_message(Opcode opcode, std::string_view payload) {
+    return queue_frames(opcode, payload, nullptr);
+}
+
+std::error_code Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {
+    return queue_frames(opcode, *payload, payload);
+}
+
+// Headers are copied into the queue; a large payload piece stays in `owner` when there is one (the
+// queue holds it until written), else it is copied once into a buffer of its own.
+std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
+                                      const std::shared_ptr<const std::string>& owner) {
     if (close_sent_ || finished_ || transport_dead_) return std::make_error_code(std::errc::not_connected);
     if (over_backlog(payload.size()))
         return std::make_error_code(finished_ ? std::errc::not_connected : std::errc::no_buffer_space);
@@ -386,18 +554,17 @@ std::error_code Session::queue_message(Opcode opcode, std::string_view payload) 
         auto header = encode_frame_header(plan.header(i));
         auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
                                    static_cast<std::size_t>(plan.header(i).payload_length));
-        if (part.size() < 4096) {
-            out_.append(header.view());
+        out_.append(header.view());
+        if (part.size() < share_min_bytes)
             out_.append(part);
-        } else {
-            std::string frame;  // a large frame is one buffer of its own: a single copy of the payload
-            frame.reserve(header.size + part.size());
-            frame.append(header.view()).append(part);
-            out_.push(std::move(frame));
-        }
+        else if (owner)
+            out_.push_shared(owner, part);
+        else
+            out_.push(std::string(part));
     }
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
-    last_activity_ = std::chrono::steady_clock::now();
+    // Within a read, the time it arrived is recent enough, and saves a clock read per message.
+    last_activity_ = consuming_ ? last_received_ : std::chrono::steady_clock::now();
     schedule_flush();
     return {};
 }
@@ -445,6 +612,10 @@ Task<std::error_code> Session::wait_written(std::uint64_t target) {
 }
 
 void Session::schedule_flush() {
+    if (consuming_) {
+        flush_wanted_ = true;  // consume() flushes once all input is parsed
+        return;
+    }
     if (flush_posted_ || write_armed_ || transport_dead_) return;
     flush_posted_ = true;
     // Everything queued during this loop turn leaves in one gathered write.
@@ -452,6 +623,12 @@ void Session::schedule_flush() {
         self->flush_posted_ = false;
         self->flush();
     });
+}
+
+void Session::flush_if_wanted() {
+    if (!flush_wanted_) return;
+    flush_wanted_ = false;
+    if (!write_armed_) flush();
 }
 
 void Session::flush() {

@@ -3,7 +3,7 @@
 // buffer, a queue of encoded frames flushed with one gathered write per loop turn, and the closing
 // handshake. Lives on one loop; other threads reach it by posting.
 #include <atomic>
-#include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -27,6 +27,15 @@ class Reactor;
 
 namespace herald::websocket {
 
+// A data frame of this size or more is written in place into its message, grown to size at its header.
+inline constexpr std::uint64_t kLargeFrameBytes = 64 * 1024;
+// Such a frame with at least this much payload still to come is read straight into the message.
+inline constexpr std::uint64_t kDirectReadBytes = 16 * 1024;
+// One such read takes at most this much (and grows the message at most this far ahead of its bytes).
+inline constexpr std::uint64_t kPayloadReadMax = 256 * 1024;
+// Message buffers up to this size are reused by the next message of the same read.
+inline constexpr std::size_t kRecycleBytes = 4096;
+
 class Session final : public net::LoopMember, public std::enable_shared_from_this<Session> {
 public:
     /// A server session (role server) registers under options.id in `registry`; a client session
@@ -46,6 +55,13 @@ public:
     /// Encodes and queues one message: not_connected once closed, no_buffer_space when the backlog
     /// policy dropped it.
     std::error_code queue_message(Opcode opcode, std::string_view payload);
+    /// As queue_message(), but a large payload is written from `payload` itself, not copied.
+    std::error_code queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
+    /// Payloads from this size on are queued by reference (shared) or as buffers of their own.
+    static constexpr std::size_t share_min_bytes = 4096;
+    /// A received payload made shareable for queue_shared_message(); once written, a large buffer is
+    /// kept for reuse by a later message received on the same thread.
+    static std::shared_ptr<const std::string> share_payload(std::string payload);
     /// Waits until every byte queued so far up to `target` (a queued_total()) is written.
     Task<std::error_code> wait_written(std::uint64_t target);
     std::uint64_t queued_total() const noexcept { return out_.queued(); }
@@ -58,7 +74,7 @@ public:
     // ---- callbacks (set on the loop thread) ----
     std::function<void(WebSocket&, std::string_view)> on_text;
     std::function<void(WebSocket&, std::span<const std::byte>)> on_binary;
-    std::function<void(WebSocket&, const Message&)> on_message;
+    std::function<void(WebSocket&, Message&)> on_message;
     std::function<void(WebSocket&, CloseCode, std::string_view)> on_close;
     std::function<void(WebSocket&, std::string_view)> on_ping;
     std::function<void(WebSocket&, std::string_view)> on_pong;
@@ -71,7 +87,8 @@ public:
     const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
     std::size_t buffered_amount() const noexcept { return buffered_.load(std::memory_order_relaxed); }
 
-    const Headers& request_headers() const noexcept { return request_headers_; }
+    /// Built on first use from the compact copy kept per connection.
+    const Headers& request_headers() const noexcept;
     const std::string& id() const noexcept { return options_.id; }
     /// Starts (or replaces) Sisk's data ping (loop thread).
     void start_ping_policy(PingPolicy policy);
@@ -86,6 +103,15 @@ private:
     void on_readable(std::error_code ec);
     void read_some();
     void consume(char* data, std::size_t size);
+    std::size_t recv_into(char* at, std::size_t room);
+    void begin_input() noexcept;
+    void end_input();
+    void parse_frames(char* data, std::size_t size);
+    void prepare_payload(std::uint64_t length);
+    char* payload_room(std::size_t bytes);
+    bool take_payload(std::span<char> piece, bool stored);
+    bool wants_payload_read() const noexcept;
+    void read_payload();
     void handle_control();
     void deliver();
     void fail(const ProtocolError& error);
@@ -95,6 +121,9 @@ private:
     void finish(CloseCode code, std::string_view reason);
     void schedule_flush();
     void flush();
+    void flush_if_wanted();
+    std::error_code queue_frames(Opcode opcode, std::string_view payload,
+                                 const std::shared_ptr<const std::string>& owner);
     void wait_writable();
     void close_socket() noexcept;
     void linger_close();
@@ -110,7 +139,11 @@ private:
     asio::ip::tcp::endpoint remote_;
     WebSocketOptions options_;
     std::string subprotocol_;
-    Headers request_headers_;
+    // The upgrade request's fields as "name\0value\0..." (a Headers object per connection would cost
+    // several allocations, and most handlers never ask); request_headers() builds it once.
+    std::string request_fields_;
+    mutable std::once_flag request_headers_once_;
+    mutable std::unique_ptr<Headers> request_headers_;
     std::optional<PingPolicy> ping_policy_;
     net::Deadline ping_deadline_;
     net::Deadline keepalive_deadline_;
@@ -126,9 +159,13 @@ private:
     bool in_frame_ = false;
     std::string control_;
     std::string message_;
-    std::deque<Message> inbox_;
+    std::list<Message> inbox_;  // not a deque: libstdc++'s allocates its map and a block even when empty
     std::size_t inbox_bytes_ = 0;
     bool read_armed_ = false;
+    bool reading_payload_ = false;  // the current (large) frame is written in place: prepare_payload()
+    std::size_t payload_end_ = 0;   // message_'s size once that frame is in
+    bool consuming_ = false;        // input is being parsed: flushes wait for its end
+    bool flush_wanted_ = false;
     bool reading_stopped_ = false;
 
     // writing

@@ -30,7 +30,7 @@ Task<std::error_code> send_message(std::shared_ptr<Session> s, Opcode opcode, Pa
     if (!s) co_return std::make_error_code(std::errc::not_connected);
     if (!s->on_loop_thread())
         co_return co_await asio::co_spawn(s->loop().context(), send_message(s, opcode, payload), asio::use_awaitable);
-    if (auto ec = s->queue_message(opcode, *payload)) co_return ec;
+    if (auto ec = s->queue_shared_message(opcode, payload)) co_return ec;
     co_return co_await s->wait_written(s->queued_total());
 }
 
@@ -106,6 +106,18 @@ static bool post_view(const std::shared_ptr<Session>& s, Opcode opcode, std::str
 
 bool WebSocket::post(std::string_view text) { return post_view(session_, Opcode::text, text); }
 
+bool WebSocket::post(Message&& message) {
+    const auto opcode = message.is_text() ? Opcode::text : Opcode::binary;
+    // Small payloads are copied into the output buffer anyway: leave them where they are.
+    if (message.size() < Session::share_min_bytes) return post_view(session_, opcode, message.text());
+    const auto& s = session_;
+    if (!s || s->state() != WebSocketState::open) return false;
+    auto payload = Session::share_payload(message.release());
+    if (s->on_loop_thread()) return !s->queue_shared_message(opcode, payload);
+    asio::post(s->loop().context(), [s, opcode, payload] { s->queue_shared_message(opcode, payload); });
+    return true;
+}
+
 bool WebSocket::post_binary(std::span<const std::byte> bytes) {
     return post_view(session_, Opcode::binary,
                      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
@@ -130,7 +142,7 @@ void WebSocket::on_binary(std::function<void(WebSocket&, std::span<const std::by
     if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->on_binary = std::move(f); });
 }
 
-void WebSocket::on_message(std::function<void(WebSocket&, const Message&)> f) {
+void WebSocket::on_message(std::function<void(WebSocket&, Message&)> f) {
     if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->on_message = std::move(f); });
 }
 

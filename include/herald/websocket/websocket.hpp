@@ -123,6 +123,9 @@ public:
     bool post(std::string_view text);
     /// Queues binary data without waiting; returns false when the connection is closed.
     bool post_binary(std::span<const std::byte> bytes);
+    /// Queues a message of the same kind as `message` without waiting, taking its payload: a large one
+    /// is written from the message's own buffer, without a copy. Returns false when the connection is closed.
+    bool post(Message&& message);
 
     /// Starts the closing handshake with `code` and `reason`, waits for it to finish (or close_timeout),
     /// and returns the Response a route handler returns (Sisk's Close()).
@@ -136,8 +139,9 @@ public:
     void on_text(std::function<void(WebSocket&, std::string_view)> f);
     /// Called for every binary message.
     void on_binary(std::function<void(WebSocket&, std::span<const std::byte>)> f);
-    /// Called for every message of either kind.
-    void on_message(std::function<void(WebSocket&, const Message&)> f);
+    /// Called for every message of either kind. The message is the callback's: it may move the payload
+    /// out, e.g. to echo it with post(std::move(message)) (a `const Message&` parameter works too).
+    void on_message(std::function<void(WebSocket&, Message&)> f);
     /// Called once when the connection closed, with the peer's close code (1006 if it vanished) and reason.
     void on_close(std::function<void(WebSocket&, CloseCode, std::string_view)> f);
     /// Called when a Ping arrives (the Pong is sent automatically).
