@@ -63,6 +63,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -493,11 +494,11 @@ public:
         std::fprintf(stderr,
                      "sse_fanout: %d clients, %llu events published in %.2f s (%.0f/s), %llu deliveries in %.2f s: "
                      "%.0f delivered/s; slowest client %llu events (%.1f/s); missing %llu, errors %llu, lost %d, "
-                     "short answers %llu%s; load CPU %.0f%%%s\n",
+                     "short answers %llu, publisher reconnects %llu%s; load CPU %.0f%%%s\n",
                      o_.clients, (unsigned long long)events, pub_secs, pub_secs > 0 ? double(events) / pub_secs : 0,
                      (unsigned long long)delivered, secs, dps, (unsigned long long)slowest, slowest_rate,
                      (unsigned long long)missing, (unsigned long long)errors_, lost,
-                     (unsigned long long)recipients_short_, server_text.c_str(), pct(cpu),
+                     (unsigned long long)recipients_short_, (unsigned long long)pub_reconnects_, server_text.c_str(), pct(cpu),
                      complete ? "" : "  INCOMPLETE");
         if (!first_error_.empty()) std::fprintf(stderr, "first error: %s\n", first_error_.c_str());
         auto opt = [](double v, const char* fmt) {
@@ -865,6 +866,7 @@ private:
             char* digits = body_.data() + kSeqPrefix.size();
             for (int i = int(kSeqDigits) - 1; i >= 0; --i, seq /= 10) digits[i] = char('0' + seq % 10);
             pub_out_.append(publish_head_).append(body_);
+            pub_unanswered_.push_back(publish_head_ + body_);
             ++pub_inflight_;
             queued = true;
         }
@@ -894,6 +896,20 @@ private:
             epoll_ctl(epfd_, EPOLL_CTL_MOD, pub_fd_, &ev);
             pub_out_armed_ = want_out;
         }
+    }
+
+    void reopen_publisher() {
+        epoll_ctl(epfd_, EPOLL_CTL_DEL, pub_fd_, nullptr);
+        ::close(pub_fd_);
+        pub_fd_ = -1;
+        pub_connected_ = false;
+        pub_in_.clear();
+        pub_out_.clear();
+        pub_out_off_ = 0;
+        for (const auto& request : pub_unanswered_) pub_out_.append(request);
+        pub_inflight_ = int(pub_unanswered_.size());
+        ++pub_reconnects_;
+        if (!open_publisher()) publisher_failed("publisher reconnect failed");
     }
 
     void publisher_failed(const char* what) {
@@ -961,13 +977,17 @@ private:
                 }
             }
             std::size_t at = 0;
-            if (find_ci(header_value(head, "Connection"), "close", at)) {
-                publisher_failed("the server closes the publisher connection (Connection: close)");
-                return;
-            }
+            const bool closing = find_ci(header_value(head, "Connection"), "close", at);
             --pub_inflight_;
             ++answers_;
+            pub_unanswered_.pop_front();
             pos += end + 4 + body_len;
+            if (closing) {
+                // A server's limit of requests per connection (herald's max_requests_per_connection,
+                // nginx's keepalive_requests): reconnect and send again what it did not answer.
+                reopen_publisher();
+                return;
+            }
         }
         pub_in_.erase(0, pos);
     }
@@ -986,6 +1006,8 @@ private:
     int pub_fd_ = -1;
     bool pub_connected_ = false, pub_out_armed_ = false, pub_dead_ = false;
     std::string publish_head_, body_, pub_out_, pub_in_;
+    std::deque<std::string> pub_unanswered_;  // requests sent and not answered yet, oldest first
+    std::uint64_t pub_reconnects_ = 0;
     std::size_t pub_out_off_ = 0;
     int pub_inflight_ = 0;
     std::uint64_t answers_ = 0;
