@@ -545,15 +545,18 @@ std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
     if (close_sent_ || finished_ || transport_dead_) return std::make_error_code(std::errc::not_connected);
     if (over_backlog(payload.size()))
         return std::make_error_code(finished_ ? std::errc::not_connected : std::errc::no_buffer_space);
-    if (frame_options_.role == Role::client) {
-        queue_masked(opcode, payload);
-        return {};
-    }
     FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
-        auto header = encode_frame_header(plan.header(i));
         auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
                                    static_cast<std::size_t>(plan.header(i).payload_length));
+        if (frame_options_.role == Role::client) {
+            // Masked bytes differ from the payload: each frame is a buffer of its own, masked in place.
+            std::string frame;
+            append_frame(frame, with_mask(plan.header(i)), part);
+            out_.push(std::move(frame));
+            continue;
+        }
+        auto header = encode_frame_header(plan.header(i));
         out_.append(header.view());
         if (part.size() < share_min_bytes)
             out_.append(part);
@@ -569,32 +572,18 @@ std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
     return {};
 }
 
-// A client masks every frame with a fresh key (RFC 6455 §5.3): each frame is a buffer of its own,
-// the payload copied once and masked in place.
-void Session::queue_masked(Opcode opcode, std::string_view payload) {
-    FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
-    for (std::uint64_t i = 0; i < plan.size(); ++i) {
-        FrameHeader h = plan.header(i);
-        h.masked = true;
-        h.mask_key = next_mask_key();
-        auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)), static_cast<std::size_t>(h.payload_length));
-        std::string frame;
-        append_frame(frame, h, part);
-        out_.push(std::move(frame));
-    }
-    buffered_.store(out_.buffered(), std::memory_order_relaxed);
-    last_activity_ = std::chrono::steady_clock::now();
-    schedule_flush();
-}
-
-void Session::queue_control(Opcode opcode, std::string_view payload) {
-    FrameHeader h{.opcode = opcode};
+// A client masks every frame it sends with a fresh key (RFC 6455 §5.3); a server sends them unmasked.
+FrameHeader Session::with_mask(FrameHeader h) const {
     if (frame_options_.role == Role::client) {
         h.masked = true;
         h.mask_key = next_mask_key();
     }
+    return h;
+}
+
+void Session::queue_control(Opcode opcode, std::string_view payload) {
     std::string frame;
-    append_frame(frame, h, payload);
+    append_frame(frame, with_mask(FrameHeader{.opcode = opcode}), payload);
     out_.push(std::move(frame));
     schedule_flush();
 }

@@ -117,7 +117,7 @@ private:
     void fail(const ProtocolError& error);
     void send_close(CloseCode code, std::string_view reason);
     void queue_control(Opcode opcode, std::string_view payload);
-    void queue_masked(Opcode opcode, std::string_view payload);
+    FrameHeader with_mask(FrameHeader h) const;
     void finish(CloseCode code, std::string_view reason);
     void schedule_flush();
     void flush();
