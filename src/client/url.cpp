@@ -24,11 +24,17 @@ bool is_host_char(char c) noexcept {
            c == '_' || c == '~' || c == '%';
 }
 
+// A request target goes on the request line as is: no spaces or control characters.
+bool is_clean_target(std::string_view target) noexcept {
+    return std::none_of(target.begin(), target.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+}
+
 }  // namespace
 
 Url Url::parse(std::string_view text) {
+    auto bad = [text](const std::string& why) { return error("URL '" + std::string(text) + "': " + why); };
     const auto colon = text.find("://");
-    if (colon == std::string_view::npos) throw error("URL '" + std::string(text) + "' has no scheme:// part");
+    if (colon == std::string_view::npos) throw bad("no scheme:// part");
     Url url;
     url.scheme = lower(text.substr(0, colon));
     if (url.scheme != "ws" && url.scheme != "wss" && url.scheme != "http" && url.scheme != "https")
@@ -39,37 +45,36 @@ Url Url::parse(std::string_view text) {
     std::string_view authority = rest.substr(0, path_start);
     std::string_view target = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
     if (authority.find('@') != std::string_view::npos)
-        throw error("URL '" + std::string(text) + "': user information in URLs is not supported");
+        throw bad("user information in URLs is not supported");
 
     std::string_view port_text;
     if (!authority.empty() && authority.front() == '[') {
         const auto close = authority.find(']');
-        if (close == std::string_view::npos) throw error("URL '" + std::string(text) + "': unclosed '[' in host");
+        if (close == std::string_view::npos) throw bad("unclosed '[' in host");
         url.host = std::string(authority.substr(1, close - 1));
         const std::string_view after = authority.substr(close + 1);
-        if (!after.empty() && after.front() != ':') throw error("URL '" + std::string(text) + "': junk after ']'");
+        if (!after.empty() && after.front() != ':') throw bad("junk after ']'");
         if (!after.empty()) port_text = after.substr(1);
         if (url.host.empty() || url.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos)
-            throw error("URL '" + std::string(text) + "': bad IPv6 literal");
+            throw bad("bad IPv6 literal");
     } else {
         const auto pc = authority.rfind(':');
         url.host = std::string(authority.substr(0, pc));
         if (pc != std::string_view::npos) port_text = authority.substr(pc + 1);
         if (!std::all_of(url.host.begin(), url.host.end(), is_host_char))
-            throw error("URL '" + std::string(text) + "': bad character in host");
+            throw bad("bad character in host");
     }
-    if (url.host.empty()) throw error("URL '" + std::string(text) + "' has no host");
+    if (url.host.empty()) throw bad("no host");
     url.port = default_port(url.scheme);
     if (!port_text.empty()) {
         unsigned value = 0;
         auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
         if (ec != std::errc{} || p != port_text.data() + port_text.size() || value == 0 || value > 65535)
-            throw error("URL '" + std::string(text) + "': bad port '" + std::string(port_text) + "'");
+            throw bad("bad port '" + std::string(port_text) + "'");
         url.port = static_cast<std::uint16_t>(value);
     }
     url.target = target.empty() || target.front() == '?' ? "/" + std::string(target) : std::string(target);
-    for (unsigned char c : url.target)
-        if (c <= 0x20 || c == 0x7f) throw error("URL '" + std::string(text) + "': space or control character in path");
+    if (!is_clean_target(url.target)) throw bad("space or control character in path");
     return url;
 }
 
@@ -88,8 +93,7 @@ Url Url::resolve(std::string_view reference) const {
         const std::string path = target.substr(0, target.find('?'));
         out.target = path.substr(0, path.rfind('/') + 1) + std::string(reference);
     }
-    for (unsigned char c : out.target)
-        if (c <= 0x20 || c == 0x7f) throw error("redirect target has a space or control character");
+    if (!is_clean_target(out.target)) throw error("redirect target has a space or control character");
     return out;
 }
 
