@@ -4,58 +4,21 @@
 // tests/support/sse_routes.cpp. Run by ctest as `node --test sse_chromium.test.mjs` with
 // HERALD_TEST_SERVER set.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { IO_TIMEOUT, CHROMIUM, CHROMIUM_ARGS, sleep, requireModule, withTimeout, startServer } from './support.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-// ---- the browser ----
-
-const { chromium } = await requireModule('playwright-core');
+import { sleep, openTestPage } from './support.mjs';
 
 let server;
-let context;
 let page;
-let userDataDir;
+let inPage;
+let closePage;
 
 before(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh test (apt chromium)`);
-  server = await startServer('--threads', 2, '--static', path.join(here, 'pages'));
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 60_000,
-    env: { ...process.env, NO_PROXY: '*', no_proxy: '*' },
-  });
-  page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(IO_TIMEOUT * 3);
-  const pageUrl = `http://127.0.0.1:${server.port}/static/sse.html`;
-  const response = await page.goto(pageUrl);
-  assert.equal(response.status(), 200, `the test page was not served: ${pageUrl}`);
+  ({ server, page, inPage, close: closePage } = await openTestPage('sse.html'));
 });
 
 after(async () => {
-  try {
-    if (context) await withTimeout(context.close(), 30_000, 'Chromium to close');
-  } finally {
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
-    if (server) {
-      const code = await server.stop();
-      assert.equal(code, 0, `test server exited with ${code} on SIGTERM\n${server.stderr}`);
-    }
-  }
+  if (closePage) await closePage();
 });
-
-// Runs one of the page's functions (pages/sse.html) in the browser.
-function inPage(fn, ...args) {
-  return withTimeout(page.evaluate(([name, a]) => window[name](...a), [fn, args]), IO_TIMEOUT * 3, `page ${fn}()`);
-}
 
 // What the route saw: how many requests with this tag, and each one's Last-Event-ID ("(none)" if absent).
 async function requestsSeen(tag) {

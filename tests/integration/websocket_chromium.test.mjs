@@ -3,59 +3,21 @@
 // served by the test server itself (--static), so its WebSockets are same-host http-origin ones.
 // Run by ctest as `node --test websocket_chromium.test.mjs` with HERALD_TEST_SERVER set.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { IO_TIMEOUT, CHROMIUM, CHROMIUM_ARGS, requireModule, withTimeout, startServer } from './support.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-// ---- the browser ----
-
-const { chromium } = await requireModule('playwright-core');
+import { openTestPage } from './support.mjs';
 
 let server;
-let context;
 let page;
-let userDataDir;
-let pageUrl;
+let inPage;
+let closePage;
 
 before(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh test (apt chromium)`);
-  server = await startServer('--threads', 2, '--static', path.join(here, 'pages'));
-  pageUrl = `http://127.0.0.1:${server.port}/static/websocket.html`;
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 60_000,
-    env: { ...process.env, NO_PROXY: '*', no_proxy: '*' },
-  });
-  page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(IO_TIMEOUT * 3);
-  const response = await page.goto(pageUrl);
-  assert.equal(response.status(), 200, `the test page was not served: ${pageUrl}`);
+  ({ server, page, inPage, close: closePage } = await openTestPage('websocket.html'));
 });
 
 after(async () => {
-  try {
-    if (context) await withTimeout(context.close(), 30_000, 'Chromium to close');
-  } finally {
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
-    if (server) {
-      const code = await server.stop();
-      assert.equal(code, 0, `test server exited with ${code} on SIGTERM\n${server.stderr}`);
-    }
-  }
+  if (closePage) await closePage();
 });
-
-// Runs one of the page's functions (pages/websocket.html) in the browser.
-function inPage(fn, ...args) {
-  return withTimeout(page.evaluate(([name, a]) => window[name](...a), [fn, args]), IO_TIMEOUT * 3, `page ${fn}()`);
-}
 
 describe('headless Chromium', { timeout: 180_000 }, () => {
   test('the page is ours, from the test server', async () => {
