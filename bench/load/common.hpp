@@ -33,6 +33,45 @@ inline std::optional<long> to_long(const char* s) {
     return v;
 }
 
+/// Walks argv for option parsing: the flag at hand, and its value as text or as a bounded number.
+/// Each reader prints what is wrong and returns false.
+class Args {
+public:
+    Args(int argc, char** argv) : argc_(argc), argv_(argv) {}
+    /// Moves to the next flag; false at the end.
+    bool next() { return ++i_ < argc_; }
+    std::string_view flag() const { return argv_[i_]; }
+    const char* value() {
+        if (i_ + 1 >= argc_) {
+            std::fprintf(stderr, "%s needs a value\n", argv_[i_]);
+            return nullptr;
+        }
+        return argv_[++i_];
+    }
+    bool text(std::string& out) {
+        const char* s = value();
+        if (s == nullptr) return false;
+        out = s;
+        return true;
+    }
+    bool number(long lo, long hi, long& out) {
+        const char* s = value();
+        if (s == nullptr) return false;
+        auto v = to_long(s);
+        if (!v || *v < lo || *v > hi) {
+            std::fprintf(stderr, "bad value for %s: %s (%ld..%ld)\n", argv_[i_ - 1], s, lo, hi);
+            return false;
+        }
+        out = *v;
+        return true;
+    }
+
+private:
+    int argc_;
+    char** argv_;
+    int i_ = 0;
+};
+
 inline bool is_loopback(const sockaddr* sa) {
     if (sa->sa_family == AF_INET) {
         auto* in = reinterpret_cast<const sockaddr_in*>(sa);

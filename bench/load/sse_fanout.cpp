@@ -126,52 +126,32 @@ void usage(const char* argv0) {
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", argv[i]); return nullptr; }
-            return argv[++i];
-        };
-        auto need = [&](long lo, long hi, long& out) {
-            const char* s = value();
-            if (s == nullptr) return false;
-            auto v = bench::to_long(s);
-            if (!v || *v < lo || *v > hi) {
-                std::fprintf(stderr, "bad value for %s: %s (%ld..%ld)\n", argv[i - 1], s, lo, hi);
-                return false;
-            }
-            out = *v;
-            return true;
-        };
-        auto text = [&](std::string& out) {
-            const char* s = value();
-            if (s == nullptr) return false;
-            out = s;
-            return true;
-        };
+    bench::Args args(argc, argv);
+    while (args.next()) {
+        const std::string_view a = args.flag();
         long v = 0;
-        if (a == "--host") { if (!text(o.host)) return false;
-        } else if (a == "--path") { if (!text(o.path)) return false;
-        } else if (a == "--publish-path") { if (!text(o.publish_path)) return false;
-        } else if (a == "--event") { if (!text(o.event)) return false;
-        } else if (a == "--port") { if (!need(1, 65535, v)) return false; o.port = int(v);
-        } else if (a == "--clients") { if (!need(1, 1000000, v)) return false; o.clients = int(v);
-        } else if (a == "--duration") { if (!need(1, 3600, v)) return false; o.duration_s = int(v);
-        } else if (a == "--events") { if (!need(1, 1L << 40, v)) return false; o.events = v;
-        } else if (a == "--inflight") { if (!need(1, 4096, v)) return false; o.inflight = int(v);
+        if (a == "--host") { if (!args.text(o.host)) return false;
+        } else if (a == "--path") { if (!args.text(o.path)) return false;
+        } else if (a == "--publish-path") { if (!args.text(o.publish_path)) return false;
+        } else if (a == "--event") { if (!args.text(o.event)) return false;
+        } else if (a == "--port") { if (!args.number(1, 65535, v)) return false; o.port = int(v);
+        } else if (a == "--clients") { if (!args.number(1, 1000000, v)) return false; o.clients = int(v);
+        } else if (a == "--duration") { if (!args.number(1, 3600, v)) return false; o.duration_s = int(v);
+        } else if (a == "--events") { if (!args.number(1, 1L << 40, v)) return false; o.events = v;
+        } else if (a == "--inflight") { if (!args.number(1, 4096, v)) return false; o.inflight = int(v);
         } else if (a == "--burst") { o.burst = true;
-        } else if (a == "--window") { if (!need(0, 1 << 20, v)) return false; o.window = int(v);
-        } else if (a == "--rate") { if (!need(0, 100000000, v)) return false; o.rate = v;
-        } else if (a == "--size") { if (!need(long(kMinSize), 1 << 20, v)) return false; o.size = std::size_t(v);
-        } else if (a == "--warmup") { if (!need(0, 600, v)) return false; o.warmup_s = int(v);
-        } else if (a == "--timeout") { if (!need(1, 3600, v)) return false; o.timeout_s = int(v);
-        } else if (a == "--drain-timeout") { if (!need(1, 600, v)) return false; o.drain_timeout_s = int(v);
-        } else if (a == "--concurrency") { if (!need(1, 100000, v)) return false; o.concurrency = int(v);
-        } else if (a == "--pid") { if (!need(1, 1L << 30, v)) return false; o.pid = v;
-        } else if (a == "--server-cpu") { if (!need(0, 4095, v)) return false; o.server_cpu = int(v);
+        } else if (a == "--window") { if (!args.number(0, 1 << 20, v)) return false; o.window = int(v);
+        } else if (a == "--rate") { if (!args.number(0, 100000000, v)) return false; o.rate = v;
+        } else if (a == "--size") { if (!args.number(long(kMinSize), 1 << 20, v)) return false; o.size = std::size_t(v);
+        } else if (a == "--warmup") { if (!args.number(0, 600, v)) return false; o.warmup_s = int(v);
+        } else if (a == "--timeout") { if (!args.number(1, 3600, v)) return false; o.timeout_s = int(v);
+        } else if (a == "--drain-timeout") { if (!args.number(1, 600, v)) return false; o.drain_timeout_s = int(v);
+        } else if (a == "--concurrency") { if (!args.number(1, 100000, v)) return false; o.concurrency = int(v);
+        } else if (a == "--pid") { if (!args.number(1, 1L << 30, v)) return false; o.pid = v;
+        } else if (a == "--server-cpu") { if (!args.number(0, 4095, v)) return false; o.server_cpu = int(v);
         } else if (a == "-h" || a == "--help") { usage(argv[0]); std::exit(0);
         } else {
-            std::fprintf(stderr, "unknown option: %s\n", argv[i]);
+            std::fprintf(stderr, "unknown option: %s\n", std::string(a).c_str());
             return false;
         }
     }

@@ -96,26 +96,12 @@ void usage(const char* argv0) {
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", argv[i]); return nullptr; }
-            return argv[++i];
-        };
-        auto need = [&](long lo, long hi, long& out) {
-            const char* s = value();
-            if (s == nullptr) return false;
-            auto v = bench::to_long(s);
-            if (!v || *v < lo || *v > hi) {
-                std::fprintf(stderr, "bad value for %s: %s (%ld..%ld)\n", argv[i - 1], s, lo, hi);
-                return false;
-            }
-            out = *v;
-            return true;
-        };
+    bench::Args args(argc, argv);
+    while (args.next()) {
+        const std::string_view a = args.flag();
         long v = 0;
         if (a == "--mode") {
-            const char* s = value();
+            const char* s = args.value();
             if (s == nullptr) return false;
             std::string_view m = s;
             if (m == "ws") o.mode = Mode::ws;
@@ -123,35 +109,31 @@ bool parse_args(int argc, char** argv, Options& o) {
             else if (m == "ws-idle") o.mode = Mode::ws_idle;
             else { std::fprintf(stderr, "--mode must be ws, tcp or ws-idle\n"); return false; }
         } else if (a == "--host") {
-            const char* s = value();
-            if (s == nullptr) return false;
-            o.host = s;
+            if (!args.text(o.host)) return false;
         } else if (a == "--path") {
-            const char* s = value();
-            if (s == nullptr) return false;
-            o.path = s;
+            if (!args.text(o.path)) return false;
             if (o.path.empty() || o.path[0] != '/' || o.path.find_first_of(" \r\n") != std::string::npos) {
                 std::fprintf(stderr, "bad --path\n");
                 return false;
             }
-        } else if (a == "--port") { if (!need(1, 65535, v)) return false; o.port = int(v);
-        } else if (a == "--connections") { if (!need(1, 1000000, v)) return false; o.connections = int(v);
-        } else if (a == "--size") { if (!need(1, long(kMaxSize), v)) return false; o.size = std::size_t(v);
-        } else if (a == "--inflight") { if (!need(1, 4096, v)) return false; o.inflight = int(v);
-        } else if (a == "--duration") { if (!need(1, 3600, v)) return false; o.duration_s = int(v);
-        } else if (a == "--warmup") { if (!need(0, 600, v)) return false; o.warmup_s = int(v);
-        } else if (a == "--timeout") { if (!need(1, 3600, v)) return false; o.timeout_s = int(v);
-        } else if (a == "--concurrency") { if (!need(1, 100000, v)) return false; o.concurrency = int(v);
-        } else if (a == "--pid") { if (!need(1, 1L << 30, v)) return false; o.pid = v;
-        } else if (a == "--settle-ms") { if (!need(0, 600000, v)) return false; o.settle_ms = int(v);
-        } else if (a == "--hold-ms") { if (!need(0, 3600000, v)) return false; o.hold_ms = int(v);
+        } else if (a == "--port") { if (!args.number(1, 65535, v)) return false; o.port = int(v);
+        } else if (a == "--connections") { if (!args.number(1, 1000000, v)) return false; o.connections = int(v);
+        } else if (a == "--size") { if (!args.number(1, long(kMaxSize), v)) return false; o.size = std::size_t(v);
+        } else if (a == "--inflight") { if (!args.number(1, 4096, v)) return false; o.inflight = int(v);
+        } else if (a == "--duration") { if (!args.number(1, 3600, v)) return false; o.duration_s = int(v);
+        } else if (a == "--warmup") { if (!args.number(0, 600, v)) return false; o.warmup_s = int(v);
+        } else if (a == "--timeout") { if (!args.number(1, 3600, v)) return false; o.timeout_s = int(v);
+        } else if (a == "--concurrency") { if (!args.number(1, 100000, v)) return false; o.concurrency = int(v);
+        } else if (a == "--pid") { if (!args.number(1, 1L << 30, v)) return false; o.pid = v;
+        } else if (a == "--settle-ms") { if (!args.number(0, 600000, v)) return false; o.settle_ms = int(v);
+        } else if (a == "--hold-ms") { if (!args.number(0, 3600000, v)) return false; o.hold_ms = int(v);
         } else if (a == "--verify") { o.verify = true;
         } else if (a == "--text") { o.text = true;
         } else if (a == "--echo-once") { o.echo_once = true;
         } else if (a == "--no-warmup") { o.idle_warmup = false;
         } else if (a == "-h" || a == "--help") { usage(argv[0]); std::exit(0);
         } else {
-            std::fprintf(stderr, "unknown option: %s\n", argv[i]);
+            std::fprintf(stderr, "unknown option: %s\n", std::string(a).c_str());
             return false;
         }
     }
