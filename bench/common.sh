@@ -203,3 +203,25 @@ raise_nofile() {
     fi
     die "cannot raise the open-files limit to $need (hard limit $hard); run as root or use fewer connections"
 }
+
+# The end of an idle-memory benchmark: the goal line for herald, then one JSON line with each server's
+# bytes per connection and result (from the PER_CONN and RESULT arrays, null for servers not run) and
+# `pass`. Uses the caller's want(). Arguments: the JSON head (without the closing brace), the label
+# of a connection in the log line, then the servers.
+#   report_idle_memory '{"benchmark":"idle_memory","connections":10000' "idle connection" herald nginx
+report_idle_memory() {
+    local json=$1 label=$2 s pass=null
+    shift 2
+    if want herald && [[ ${PER_CONN[herald]} != null ]]; then
+        pass=$(awk -v b="${PER_CONN[herald]}" 'BEGIN { print (b <= 1024 ? "true" : "false") }')
+        log "herald: ${PER_CONN[herald]} bytes per $label (goal <= 1024: $([[ $pass == true ]] && echo met || echo NOT met))"
+    fi
+    for s in "$@"; do
+        if want "$s"; then
+            json+=",\"${s}_bytes_per_connection\":${PER_CONN[$s]},\"${s}\":${RESULT[$s]}"
+        else
+            json+=",\"${s}_bytes_per_connection\":null,\"${s}\":null"
+        fi
+    done
+    printf '%s\n' "$json,\"goal_bytes\":1024,\"pass\":$pass}"
+}

@@ -109,19 +109,6 @@ for s in "${servers[@]}"; do
     esac
 done
 
-pass=null
-if want herald && [[ ${PER_CONN[herald]} != null ]]; then
-    pass=$(awk -v b="${PER_CONN[herald]}" 'BEGIN { print (b <= 1024 ? "true" : "false") }')
-    log "herald: ${PER_CONN[herald]} bytes per idle connection (goal <= 1024: $([[ $pass == true ]] && echo met || echo NOT met))"
-fi
 json="{\"benchmark\":\"idle_memory\",\"connections\":$CONNECTIONS,\"settle_ms\":$SETTLE_MS"
-for s in herald nginx; do
-    if want "$s"; then
-        json+=",\"${s}_bytes_per_connection\":${PER_CONN[$s]},\"${s}\":${RESULT[$s]}"
-    else
-        json+=",\"${s}_bytes_per_connection\":null,\"${s}\":null"
-    fi
-done
-json+=",\"goal_bytes\":1024,\"pass\":$pass}"
-printf '%s\n' "$json"
+report_idle_memory "$json" "idle connection" herald nginx
 ((failed == 0)) || exit 4

@@ -96,20 +96,7 @@ for s in "${servers[@]}"; do
     stop_pid "$SERVER_PID"; SERVER_PID=""
 done
 
-pass=null
-if want herald && [[ ${PER_CONN[herald]} != null ]]; then
-    pass=$(awk -v b="${PER_CONN[herald]}" 'BEGIN { print (b <= 1024 ? "true" : "false") }')
-    log "herald: ${PER_CONN[herald]} bytes per idle WebSocket connection (goal <= 1024: $([[ $pass == true ]] && echo met || echo NOT met))"
-fi
 json="{\"benchmark\":\"ws_idle_memory\",\"connections\":$CONNECTIONS,\"settle_ms\":$SETTLE_MS"
 json+=",\"echo_once\":$([[ $ECHO_ONCE == 1 ]] && echo true || echo false)"
-for s in herald beast websocketpp node; do
-    if want "$s"; then
-        json+=",\"${s}_bytes_per_connection\":${PER_CONN[$s]},\"${s}\":${RESULT[$s]}"
-    else
-        json+=",\"${s}_bytes_per_connection\":null,\"${s}\":null"
-    fi
-done
-json+=",\"goal_bytes\":1024,\"pass\":$pass}"
-printf '%s\n' "$json"
+report_idle_memory "$json" "idle WebSocket connection" herald beast websocketpp node
 ((failed == 0)) || exit 4
