@@ -85,7 +85,6 @@ int exit_code_for(const WebSocket& ws) {
 
 websocket::ConnectOptions connect_options(const WsOptions& o) {
     websocket::ConnectOptions options{.subprotocols = o.subprotocols, .headers = parse_header_flags(o.headers)};
-    options.websocket.receive_timeout = std::chrono::milliseconds::max();
     options.websocket.keepalive_interval = std::chrono::milliseconds(o.ping_interval_ms);
     return options;
 }
