@@ -26,8 +26,27 @@ std::string where(const Url& url) {
 }  // namespace
 
 struct Watchdog::State {
-    explicit State(const asio::any_io_executor& ex) : timer(ex) {}
+    State(const asio::any_io_executor& ex, std::chrono::milliseconds timeout)
+        : timer(ex), timeout(timeout), deadline(std::chrono::steady_clock::now() + timeout) {}
+
+    // The handler owns the state: it may run after the watchdog is gone, and must then do nothing.
+    // A deadline pushed forward by touch() meanwhile costs one re-arm when the timer fires, not one per touch.
+    static void arm(const std::shared_ptr<State>& state) {
+        state->timer.expires_at(state->deadline);
+        state->timer.async_wait([state](std::error_code ec) {
+            if (ec || !state->armed) return;
+            if (std::chrono::steady_clock::now() < state->deadline) {
+                arm(state);
+                return;
+            }
+            state->expired = true;
+            state->on_expire();
+        });
+    }
+
     asio::steady_timer timer;
+    std::chrono::milliseconds timeout;
+    std::chrono::steady_clock::time_point deadline;
     std::function<void()> on_expire;
     bool armed = true;
     bool expired = false;
@@ -35,15 +54,17 @@ struct Watchdog::State {
 
 Watchdog::Watchdog(const asio::any_io_executor& executor, std::chrono::milliseconds timeout,
                    std::function<void()> on_expire)
-    : state_(std::make_shared<State>(executor)) {
+    : state_(std::make_shared<State>(executor, timeout)) {
     state_->on_expire = std::move(on_expire);
-    state_->timer.expires_after(timeout);
-    // The handler owns the state: it may run after the watchdog is gone, and must then do nothing.
-    state_->timer.async_wait([state = state_](std::error_code ec) {
-        if (ec || !state->armed) return;
-        state->expired = true;
-        state->on_expire();
-    });
+    State::arm(state_);
+}
+
+void Watchdog::touch() {
+    state_->deadline = std::chrono::steady_clock::now() + state_->timeout;
+    if (state_->expired) {  // it fired while nothing was watched (a pause of ours): watch again
+        state_->expired = false;
+        State::arm(state_);
+    }
 }
 
 Watchdog::~Watchdog() {

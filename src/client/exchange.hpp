@@ -36,7 +36,7 @@ Task<std::string> exchange_head(asio::ip::tcp::socket& socket, std::shared_ptr<c
 void report_failure(std::exception_ptr e, const std::function<void(std::exception_ptr)>& on_error);
 
 /// Cancels an operation when a timeout passes: `on_expire` runs once, on the executor, unless the
-/// watchdog is destroyed first.
+/// watchdog is destroyed first or keeps being touch()ed.
 class Watchdog {
 public:
     Watchdog(const asio::any_io_executor& executor, std::chrono::milliseconds timeout, std::function<void()> on_expire);
@@ -45,6 +45,9 @@ public:
     Watchdog& operator=(const Watchdog&) = delete;
     /// True once the timeout passed.
     bool expired() const noexcept;
+    /// Starts the timeout over from now (an idle timeout after activity); the timer is re-armed only
+    /// when it fires, or when it had already expired.
+    void touch();
 
 private:
     struct State;

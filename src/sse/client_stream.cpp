@@ -58,20 +58,22 @@ Task<StreamEnd> read_stream(std::shared_ptr<ClientState> st) {
     if (!st->body_start.empty() && !consume(*st, st->body_start, end)) co_return end;
     st->body_start.clear();
     std::string buffer(kReadSize, '\0');
+    // One idle watchdog for the stream, touched by every read (not one timer per read).
+    std::optional<client::Watchdog> idle;
+    if (st->options.idle_timeout.count() > 0) {
+        ClientState* raw = st.get();  // the watchdog never outlives this frame, which holds st
+        idle.emplace(st->io.get_executor(), st->options.idle_timeout, [raw] {
+            std::error_code ignored;
+            if (raw->socket) raw->socket->cancel(ignored);
+        });
+    }
     for (;;) {
         if (st->stopping()) co_return StreamEnd{};
         // Backpressure: with next() behind, stop reading until it takes events (woken by next()).
         while (st->queue_full() && !st->stopping())
             co_await park(st, &ClientState::reader_pause, std::chrono::hours(24));
         if (st->stopping()) co_return StreamEnd{};
-        std::optional<client::Watchdog> idle;
-        if (st->options.idle_timeout.count() > 0) {
-            ClientState* raw = st.get();  // the watchdog never outlives this frame, which holds st
-            idle.emplace(st->io.get_executor(), st->options.idle_timeout, [raw] {
-                std::error_code ignored;
-                if (raw->socket) raw->socket->cancel(ignored);
-            });
-        }
+        if (idle) idle->touch();  // the pause above was ours, not the server's silence
         auto [ec, n] = co_await st->socket->async_read_some(asio::buffer(buffer), kAwait);
         if (st->stopping()) co_return StreamEnd{};
         if (idle && idle->expired())
@@ -82,6 +84,7 @@ Task<StreamEnd> read_stream(std::shared_ptr<ClientState> st) {
             co_return StreamEnd{StreamEnd::lost, "the server closed the connection inside the response body"};
         }
         if (ec) co_return StreamEnd{StreamEnd::lost, "the connection broke: " + ec.message()};
+        if (idle) idle->touch();
         if (!consume(*st, std::string_view(buffer.data(), n), end)) co_return end;
     }
 }
