@@ -1,11 +1,8 @@
 // herald ws URL: a WebSocket client for the terminal and for pipes (like wscat / websocat).
-#include <unistd.h>
-
 #include <cstdio>
-#include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <asio/co_spawn.hpp>
@@ -18,6 +15,7 @@
 
 #include "client_flags.hpp"
 #include "commands.hpp"
+#include "stdin_lines.hpp"
 
 namespace herald::cli {
 namespace {
@@ -42,6 +40,7 @@ constexpr int kExitLost = 4;         // the connection dropped without a closing
 struct WsRun {
     WsOptions options;
     asio::io_context io{1};
+    std::optional<StdinLines> input;  // declared after io: stopped and joined before io goes
     int exit_code = kExitNormal;
 };
 
@@ -62,14 +61,14 @@ Task<void> close_when_quiet(WebSocket ws, std::chrono::milliseconds linger) {
     co_await ws.wait_for_close(linger);
 }
 
-// Stdin is read on a thread of its own (a regular file cannot be polled); each line is handed to the
-// loop, which queues it in order; the end of input starts the closing handshake.
-void read_stdin(asio::io_context& io, WebSocket ws, std::chrono::milliseconds linger) {
-    std::thread([&io, ws, linger] {
-        std::string line;
-        while (std::getline(std::cin, line)) asio::post(io, [ws, line]() mutable { ws.post(line); });
-        asio::post(io, [&io, ws, linger] { asio::co_spawn(io, close_when_quiet(ws, linger), asio::detached); });
-    }).detach();
+// Each stdin line is handed to the loop, which queues it in order; the end of input starts the closing
+// handshake.
+void read_stdin(WsRun& run, WebSocket ws, std::chrono::milliseconds linger) {
+    asio::io_context& io = run.io;
+    run.input.emplace([&io, ws](std::string line) { asio::post(io, [ws, line = std::move(line)]() mutable { ws.post(line); }); },
+                      [&io, ws, linger] {
+                          asio::post(io, [&io, ws, linger] { asio::co_spawn(io, close_when_quiet(ws, linger), asio::detached); });
+                      });
 }
 
 int exit_code_for(const WebSocket& ws) {
@@ -104,7 +103,7 @@ Task<void> session(std::shared_ptr<WsRun> run) {
         run->exit_code = kExitFailed;
         co_return;
     }
-    if (!o.echo) read_stdin(run->io, ws, std::chrono::milliseconds(o.linger_ms));
+    if (!o.echo) read_stdin(*run, ws, std::chrono::milliseconds(o.linger_ms));
     while (auto msg = co_await ws.receive(std::chrono::milliseconds::max())) {
         if (o.echo)
             co_await ws.send(*msg);
@@ -145,16 +144,18 @@ int run_reconnecting(const WsOptions& o) {
             if (!ec) stop_when_quiet();
         });
     };
+    std::optional<StdinLines> input;  // declared last: stopped and joined before what it uses goes
     if (!o.echo) {
-        std::thread([&io, &ws, &last_activity, &stop_when_quiet] {
-            std::string line;
-            while (std::getline(std::cin, line))
+        input.emplace(
+            [&ws](std::string line) {
                 if (!ws.send(line)) std::fprintf(stderr, "herald ws: send queue full, line dropped\n");
-            asio::post(io, [&] {
-                last_activity = std::chrono::steady_clock::now();
-                stop_when_quiet();
+            },
+            [&] {
+                asio::post(io, [&] {
+                    last_activity = std::chrono::steady_clock::now();
+                    stop_when_quiet();
+                });
             });
-        }).detach();
     }
     ws.start();
     while (ws.state() != websocket::ConnectionState::closed && io.run_one() > 0) {
