@@ -66,9 +66,7 @@ Task<void> close_when_quiet(WebSocket ws, std::chrono::milliseconds linger) {
 void read_stdin(WsRun& run, WebSocket ws, std::chrono::milliseconds linger) {
     asio::io_context& io = run.io;
     run.input.emplace([&io, ws](std::string line) { asio::post(io, [ws, line = std::move(line)]() mutable { ws.post(line); }); },
-                      [&io, ws, linger] {
-                          asio::post(io, [&io, ws, linger] { asio::co_spawn(io, close_when_quiet(ws, linger), asio::detached); });
-                      });
+                      [&io, ws, linger] { asio::co_spawn(io, close_when_quiet(ws, linger), asio::detached); });
 }
 
 int exit_code_for(const WebSocket& ws) {

@@ -37,10 +37,8 @@ def run_client(*args, timeout=RUN_TIMEOUT, stdin=None):
 def run_herald_ws(*args, stdin=b"", timeout=30):
     """`herald ws ARGS` with `stdin` bytes as its input; stdin=None gives it /dev/null (ends at once)."""
     harness.require_binary(harness.HERALD_BIN, "HERALD_BIN")
-    command = [harness.HERALD_BIN, "ws"] + [str(a) for a in args]
-    if stdin is None:
-        return subprocess.run(command, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    return subprocess.run(command, capture_output=True, timeout=timeout, input=stdin)
+    return subprocess.run([harness.HERALD_BIN, "ws"] + [str(a) for a in args], capture_output=True,
+                          timeout=timeout, input=stdin, stdin=subprocess.DEVNULL if stdin is None else None)
 
 
 class PythonServer:
