@@ -3,7 +3,7 @@
 namespace herald::net {
 
 Reactor::Reactor(asio::io_context& context)
-    : deadlines(context), context_(context), read_buffer_(new char[read_buffer_size]) {}
+    : deadlines(context), poller(context), context_(context), read_buffer_(new char[read_buffer_size]) {}
 
 Reactor::~Reactor() { close_all(); }
 

@@ -1,7 +1,7 @@
 #pragma once
 // What every connection object needs from the event loop it lives on: the io_context, the per-loop
-// timeouts, the read buffer shared by the loop's connections, and the list of live members a graceful
-// stop walks. A server's loops are reactors (net::Loop); clients get one per io_context
+// timeouts, the read buffer shared by the loop's connections, the edge-triggered poller of its
+// WebSocket sockets, and the list of live members a graceful stop walks. A server's loops are reactors (net::Loop); clients get one per io_context
 // (client_reactor()). Share-nothing: one thread runs the io_context and touches the reactor.
 #include <atomic>
 #include <cstddef>
@@ -11,6 +11,7 @@
 
 #include "net/deadlines.hpp"
 #include "net/loop_member.hpp"
+#include "net/poller.hpp"
 
 namespace herald::net {
 
@@ -37,6 +38,7 @@ public:
     char* read_buffer() noexcept { return read_buffer_.get(); }
 
     Deadlines deadlines;
+    Poller poller;
     std::atomic<std::size_t> connections_open{0};
 
 protected:

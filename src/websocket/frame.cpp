@@ -81,7 +81,8 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
     return r;
 }
 
-void mask_bytes(unsigned char* p, std::size_t n, MaskKey key, std::size_t key_offset) noexcept {
+// Writes from[0..n) XOR the key to to[0..n); `from` == `to` masks in place.
+void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, MaskKey key, std::size_t key_offset) noexcept {
     // The key rotated so that k[j] applies to p[j]; repeated twice it masks a whole 64-bit word, and
     // since every word starts at a multiple of 8 from p, the same word fits every position.
     const std::size_t r = key_offset & 3;
@@ -94,20 +95,20 @@ void mask_bytes(unsigned char* p, std::size_t n, MaskKey key, std::size_t key_of
     std::size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         std::uint64_t w[4];
-        std::memcpy(w, p + i, sizeof w);
+        std::memcpy(w, from + i, sizeof w);
         w[0] ^= kw;
         w[1] ^= kw;
         w[2] ^= kw;
         w[3] ^= kw;
-        std::memcpy(p + i, w, sizeof w);
+        std::memcpy(to + i, w, sizeof w);
     }
     for (; i + 8 <= n; i += 8) {
         std::uint64_t w;
-        std::memcpy(&w, p + i, sizeof w);
+        std::memcpy(&w, from + i, sizeof w);
         w ^= kw;
-        std::memcpy(p + i, &w, sizeof w);
+        std::memcpy(to + i, &w, sizeof w);
     }
-    for (; i < n; ++i) p[i] ^= k[i & 7];
+    for (; i < n; ++i) to[i] = from[i] ^ k[i & 7];
 }
 
 }  // namespace
@@ -264,15 +265,22 @@ FrameHeader FragmentPlan::header(std::uint64_t i) const noexcept {
 // ---- masking ----
 
 void apply_mask(std::span<std::byte> data, MaskKey key, std::size_t key_offset) noexcept {
-    mask_bytes(reinterpret_cast<unsigned char*>(data.data()), data.size(), key, key_offset);
+    auto* p = reinterpret_cast<unsigned char*>(data.data());
+    mask_bytes(p, p, data.size(), key, key_offset);
 }
 
 void apply_mask(std::span<char> data, MaskKey key, std::size_t key_offset) noexcept {
-    mask_bytes(reinterpret_cast<unsigned char*>(data.data()), data.size(), key, key_offset);
+    auto* p = reinterpret_cast<unsigned char*>(data.data());
+    mask_bytes(p, p, data.size(), key, key_offset);
 }
 
 void apply_mask(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offset) noexcept {
-    mask_bytes(data.data(), data.size(), key, key_offset);
+    mask_bytes(data.data(), data.data(), data.size(), key, key_offset);
+}
+
+void copy_masked(std::span<const char> from, char* to, MaskKey key, std::size_t key_offset) noexcept {
+    mask_bytes(reinterpret_cast<const unsigned char*>(from.data()), reinterpret_cast<unsigned char*>(to), from.size(),
+               key, key_offset);
 }
 
 void apply_mask_bytewise(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offset) noexcept {

@@ -1,6 +1,9 @@
 #include "websocket/session.hpp"
 
+#include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -76,9 +79,9 @@ Session::Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOpti
                  Headers request_headers, Role role, WebSocketRegistry* registry)
     : loop_(loop),
       registry_(registry),
-      socket_(std::move(socket)),
-      options_(std::move(options)),
+      options_(options),
       subprotocol_(std::move(subprotocol)),
+      ping_policy_(std::move(options.ping_policy)),
       frame_options_{.role = role, .max_payload_bytes = options_.max_message_bytes},
       sequencer_(MessageLimits{.max_message_bytes = options_.max_message_bytes}),
       last_activity_(std::chrono::steady_clock::now()) {
@@ -88,7 +91,11 @@ Session::Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOpti
     for (const auto& [name, value] : request_headers)
         request_fields_.append(name).append(1, '\0').append(value).append(1, '\0');
     std::error_code ec;
-    remote_ = socket_.remote_endpoint(ec);
+    remote_ = socket.remote_endpoint(ec);
+    fd_ = socket.release(ec);
+    if (ec) throw std::system_error(ec, "websocket: taking the socket from Asio");
+    if (const int flags = ::fcntl(fd_, F_GETFL); flags >= 0 && !(flags & O_NONBLOCK))
+        ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
     last_received_ = last_activity_;
     ping_deadline_.owner = this;
     ping_deadline_.fire = [](net::Deadline& d) { static_cast<Session*>(d.owner)->on_ping_deadline(); };
@@ -97,9 +104,15 @@ Session::Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOpti
 }
 
 Session::~Session() {
+    if (fd_ >= 0) ::close(fd_);  // never started
     net::Deadlines::cancel(ping_deadline_);
     net::Deadlines::cancel(keepalive_deadline_);
     loop_.remove(*this);
+}
+
+Session::Callbacks& Session::callbacks() {
+    if (!callbacks_) callbacks_ = std::make_unique<Callbacks>();
+    return *callbacks_;
 }
 
 const Headers& Session::request_headers() const noexcept {
@@ -122,40 +135,65 @@ bool Session::on_loop_thread() const noexcept { return loop_.context().get_execu
 
 void Session::start(std::string input, std::string output) {
     loop_.add(*this);
+    try {
+        loop_.poller.add(fd_, *this, shared_from_this());  // input already waiting, and room to write, come at once
+    } catch (const std::system_error& e) {
+        log().warn("websocket {}: {}", remote_.address().to_string(), e.what());
+        close_socket();
+        return;
+    }
     if (!output.empty()) {
         out_.push(std::move(output));
         wait_writable();
     }
     if (loop_.draining()) drain();
-    if (options_.ping_policy) start_ping_policy(*options_.ping_policy);
+    if (ping_policy_) on_ping_deadline();  // Sisk's Start() sends the first one at once
     if (options_.keepalive_interval.count() > 0) loop_.deadlines.schedule(keepalive_deadline_, options_.keepalive_interval);
     if (!input.empty()) {
         // Frames that came right behind the handshake: parse them from the loop buffer as if just read.
         std::memcpy(loop_.read_buffer(), input.data(), std::min(input.size(), net::Reactor::read_buffer_size));
         consume(loop_.read_buffer(), std::min(input.size(), net::Reactor::read_buffer_size));
-        return;
     }
-    wait_readable();
 }
 
 // ---- reading ----
 
-void Session::wait_readable() {
-    if (read_armed_ || reading_stopped_ || finished_ || inbox_bytes_ > kInboxPauseBytes) return;
-    read_armed_ = true;
-    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](std::error_code ec) {
-        self->read_armed_ = false;
-        self->on_readable(ec);
-    });
+void Session::on_ready(std::uint32_t events) {
+    if (write_armed_ && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+        write_armed_ = false;
+        flush();
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        readable_ = true;
+        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_shut_ = true;
+        read_ready();
+    }
 }
 
-void Session::on_readable(std::error_code ec) {
-    if (reading_stopped_ || finished_) return;
-    if (ec) {
-        finish(CloseCode::abnormal, {});
-        return;
+// Edge-triggered: reads while the socket may hold input (until a short read or EAGAIN) and the session
+// wants it. A pause (full inbox) leaves readable_ set for resume_reading().
+void Session::read_ready() {
+    if (reading_) return;  // already inside the loop below, which goes on
+    reading_ = true;
+    while (readable_ && !transport_dead_) {
+        if (lingering_) {
+            discard_input();
+            break;
+        }
+        if (reading_stopped_ || finished_ || inbox_bytes_ > kInboxPauseBytes) break;
+        read_some();
     }
-    read_some();
+    reading_ = false;
+}
+
+// Input left in the socket when reading paused brings no new edge: go on from here.
+void Session::resume_reading() {
+    if (!readable_ || reading_ || resume_posted_ || inbox_bytes_ > kInboxPauseBytes) return;
+    resume_posted_ = true;
+    asio::post(loop_.context(), [self = shared_from_this()] {
+        self->resume_posted_ = false;
+        self->read_ready();
+    });
 }
 
 void Session::read_some() {
@@ -174,16 +212,19 @@ void Session::read_some() {
     }
 }
 
-// One recv: the byte count, or 0 when nothing came (the wait is re-armed, or the peer is gone).
+// One recv: the byte count, or 0 when nothing came (the next input brings an edge, or the peer is gone).
 std::size_t Session::recv_into(char* at, std::size_t room) {
     for (;;) {
-        ssize_t n = ::recv(socket_.native_handle(), at, room, 0);
-        if (n > 0) return static_cast<std::size_t>(n);
+        ssize_t n = ::recv(fd_, at, room, 0);
+        if (n > 0) {
+            // A short read emptied the socket: what comes later is a new edge. Not so once the peer's
+            // FIN is known: its EOF is still to be read, and brings no edge of its own.
+            if (static_cast<std::size_t>(n) < room && !peer_shut_) readable_ = false;
+            return static_cast<std::size_t>(n);
+        }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && would_block(errno))
-            wait_readable();
-        else
-            finish(CloseCode::abnormal, {});  // the peer vanished without a Close frame
+        readable_ = false;
+        if (!(n < 0 && would_block(errno))) finish(CloseCode::abnormal, {});  // gone without a Close frame
         return 0;
     }
 }
@@ -191,7 +232,6 @@ std::size_t Session::recv_into(char* at, std::size_t room) {
 // Everything the callbacks queue while one read is parsed leaves in one write at its end, without a
 // post per connection and turn.
 void Session::consume(char* data, std::size_t size) {
-    auto self = shared_from_this();
     begin_input();
     parse_frames(data, size);
     end_input();
@@ -240,7 +280,6 @@ void Session::parse_frames(char* data, std::size_t size) {
     tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
     // Between messages an idle connection keeps no message buffer (a recycled one included).
     if (!in_frame_ && message_.empty() && message_.capacity() > std::string().capacity()) std::string().swap(message_);
-    wait_readable();
 }
 
 // Reserves the message's announced size once (already checked against the limit), not by doubling
@@ -271,7 +310,18 @@ char* Session::payload_room(std::size_t bytes) {
 // False when the frame broke a rule and the connection is failing.
 bool Session::take_payload(std::span<char> piece, bool stored) {
     const bool control = is_control(frame_.opcode);
-    if (frame_.masked) apply_mask(piece, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
+    if (!stored && reading_payload_) {
+        // A large frame's bytes in the loop buffer: unmasked on their way into the message, one pass.
+        char* to = payload_room(piece.size());
+        if (frame_.masked)
+            copy_masked(piece, to, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
+        else
+            std::memcpy(to, piece.data(), piece.size());
+        piece = std::span<char>(to, piece.size());
+        stored = true;
+    } else if (frame_.masked) {
+        apply_mask(piece, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
+    }
     if (control) {
         control_.assign(piece.data(), piece.size());
     } else {
@@ -279,10 +329,7 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
             fail(*e);
             return false;
         }
-        if (!stored && reading_payload_)
-            std::memcpy(payload_room(piece.size()), piece.data(), piece.size());
-        else if (!stored)
-            message_.append(piece.data(), piece.size());
+        if (!stored) message_.append(piece.data(), piece.size());
     }
     frame_pos_ += piece.size();
     frame_left_ -= piece.size();
@@ -315,11 +362,9 @@ void Session::read_payload() {
     char* at = payload_room(want);
     const std::size_t n = recv_into(at, want);
     if (n == 0) return;
-    auto self = shared_from_this();
     begin_input();
-    const bool ok = take_payload(std::span<char>(at, n), true);
+    take_payload(std::span<char>(at, n), true);
     end_input();
-    if (ok && !reading_stopped_ && !finished_) wait_readable();
 }
 
 void Session::deliver() {
@@ -329,11 +374,12 @@ void Session::deliver() {
     // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
     if (text && ping_policy_ && options_.filter_ping_messages && message.text() == ping_policy_->data) return;
     last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
-    WebSocket handle(shared_from_this());
-    if (on_message || (text && on_text) || (!text && on_binary)) {
-        if (text && on_text) on_text(handle, message.text());
-        if (!text && on_binary) on_binary(handle, message.bytes());
-        if (on_message) on_message(handle, message);
+    const Callbacks* c = callbacks_.get();
+    if (c && (c->on_message || (text && c->on_text) || (!text && c->on_binary))) {
+        WebSocket handle(shared_from_this());
+        if (text && c->on_text) c->on_text(handle, message.text());
+        if (!text && c->on_binary) c->on_binary(handle, message.bytes());
+        if (c->on_message) c->on_message(handle, message);
         // A small buffer the callbacks left alone serves the next message of this read: no allocation
         // per small message.
         if (message_.empty() && message.size() <= kRecycleBytes) {
@@ -352,10 +398,10 @@ void Session::handle_control() {
     switch (frame_.opcode) {
         case Opcode::ping:
             if (!close_sent_) queue_control(Opcode::pong, control_);
-            if (on_ping) on_ping(handle, control_);
+            if (callbacks_ && callbacks_->on_ping) callbacks_->on_ping(handle, control_);
             return;
         case Opcode::pong:
-            if (on_pong) on_pong(handle, control_);
+            if (callbacks_ && callbacks_->on_pong) callbacks_->on_pong(handle, control_);
             return;
         case Opcode::close: {
             auto parsed = parse_close_payload(control_);
@@ -398,12 +444,9 @@ void Session::send_close(CloseCode code, std::string_view reason) {
 void Session::finish(CloseCode code, std::string_view reason) {
     if (finished_) return;
     finished_ = true;
-    {
-        std::lock_guard lock(close_mutex_);
-        close_code_ = code;
-        close_reason_ = reason;
-    }
-    state_.store(WebSocketState::closed, std::memory_order_release);
+    close_code_ = code;
+    close_reason_ = reason;
+    state_.store(WebSocketState::closed, std::memory_order_release);  // publishes the two above
     net::Deadlines::cancel(ping_deadline_);
     net::Deadlines::cancel(keepalive_deadline_);
     if (registry_ && !options_.id.empty()) registry_->remove(options_.id, WebSocket(shared_from_this()));
@@ -423,9 +466,9 @@ void Session::finish(CloseCode code, std::string_view reason) {
     if (receiver_) receiver_->cancel();
     wake(closers_);
     wake(writers_);
-    if (on_close) {
+    if (callbacks_ && callbacks_->on_close) {
         WebSocket handle(shared_from_this());
-        auto callback = std::move(on_close);
+        auto callback = std::move(callbacks_->on_close);
         callback(handle, code, reason);
     }
     loop_.remove(*this);
@@ -433,9 +476,12 @@ void Session::finish(CloseCode code, std::string_view reason) {
 
 void Session::close_socket() noexcept {
     transport_dead_ = true;
-    std::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    if (fd_ >= 0) {
+        loop_.poller.remove(fd_, *this);
+        ::shutdown(fd_, SHUT_RDWR);
+        ::close(fd_);
+        fd_ = -1;
+    }
     out_.clear();
     buffered_ = 0;
     if (close_timer_) close_timer_->cancel();
@@ -516,7 +562,7 @@ Task<std::optional<Message>> Session::receive(std::chrono::milliseconds timeout)
     Message message = std::move(inbox_.front());
     inbox_.pop_front();
     inbox_bytes_ -= message.size();
-    wait_readable();  // reading may have paused on a full inbox
+    resume_reading();  // reading may have paused on a full inbox
     co_return message;
 }
 
@@ -622,7 +668,7 @@ void Session::flush_if_wanted() {
 
 void Session::flush() {
     if (!transport_dead_) {
-        auto result = out_.flush(socket_.native_handle());
+        auto result = out_.flush(fd_);
         buffered_.store(out_.buffered(), std::memory_order_relaxed);
         if (result == net::OutputQueue::Flush::blocked) {
             wake(writers_);
@@ -644,9 +690,7 @@ void Session::flush() {
 void Session::linger_close() {
     if (lingering_ || transport_dead_) return;
     lingering_ = true;
-    std::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    if (ec) {
+    if (::shutdown(fd_, SHUT_WR) != 0) {
         close_socket();
         return;
     }
@@ -659,21 +703,15 @@ void Session::linger_close() {
     discard_input();
 }
 
+// Lingering: every edge of input ends here (read_ready()).
 void Session::discard_input() {
-    if (transport_dead_) return;
     char* buf = loop_.read_buffer();
-    for (;;) {
-        ssize_t n = ::recv(socket_.native_handle(), buf, net::Reactor::read_buffer_size, 0);
+    while (!transport_dead_) {
+        ssize_t n = ::recv(fd_, buf, net::Reactor::read_buffer_size, 0);
         if (n > 0) continue;
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && would_block(errno)) {
-            socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](std::error_code ec) {
-                if (ec) {
-                    self->close_socket();
-                    return;
-                }
-                self->discard_input();
-            });
+            readable_ = false;
             return;
         }
         close_socket();  // the peer closed its side (or is gone): done
@@ -681,18 +719,8 @@ void Session::discard_input() {
     }
 }
 
-void Session::wait_writable() {
-    if (write_armed_) return;
-    write_armed_ = true;
-    socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
-        self->write_armed_ = false;
-        if (ec) {
-            self->close_socket();
-            return;
-        }
-        self->flush();
-    });
-}
+// The next edge of room to write flushes (on_ready()): the queue stopped at EAGAIN, so one will come.
+void Session::wait_writable() { write_armed_ = true; }
 
 bool Session::over_backlog(std::size_t bytes) {
     if (buffered_.load(std::memory_order_relaxed) + bytes <= options_.max_backlog_bytes) return false;
@@ -752,12 +780,12 @@ void Session::on_keepalive_deadline() {
 }
 
 std::optional<CloseCode> Session::close_code() const {
-    std::lock_guard lock(close_mutex_);
+    if (state() != WebSocketState::closed) return std::nullopt;
     return close_code_;
 }
 
 std::string Session::close_reason() const {
-    std::lock_guard lock(close_mutex_);
+    if (state() != WebSocketState::closed) return {};
     return close_reason_;
 }
 

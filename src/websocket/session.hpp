@@ -1,7 +1,8 @@
 #pragma once
 // One WebSocket connection after the upgrade: a single reader parsing every frame in the loop's
 // buffer, a queue of encoded frames flushed with one gathered write per loop turn, and the closing
-// handshake. Lives on one loop; other threads reach it by posting.
+// handshake. Lives on one loop; other threads reach it by posting. Its socket leaves Asio for the
+// loop's edge-triggered poller (net::Poller) and is read and written with plain system calls.
 #include <atomic>
 #include <list>
 #include <functional>
@@ -20,6 +21,7 @@
 #include "net/deadlines.hpp"
 #include "net/loop_member.hpp"
 #include "net/output_queue.hpp"
+#include "net/poller.hpp"
 
 namespace herald::net {
 class Reactor;
@@ -36,7 +38,36 @@ inline constexpr std::uint64_t kPayloadReadMax = 256 * 1024;
 // Message buffers up to this size are reused by the next message of the same read.
 inline constexpr std::size_t kRecycleBytes = 4096;
 
-class Session final : public net::LoopMember, public std::enable_shared_from_this<Session> {
+// What a session keeps of its WebSocketOptions: the handshake's fields (subprotocols, origins,
+// headers) are spent by the time it exists, and an idle connection should not carry them.
+struct SessionOptions {
+    explicit SessionOptions(const WebSocketOptions& o)
+        : id(o.id),
+          max_message_bytes(o.max_message_bytes),
+          buffer_size(o.buffer_size),
+          max_backlog_bytes(o.max_backlog_bytes),
+          receive_timeout(o.receive_timeout),
+          close_timeout(o.close_timeout),
+          keepalive_interval(o.keepalive_interval),
+          keepalive_timeout(o.keepalive_timeout),
+          backlog_policy(o.backlog_policy),
+          duplicate_id(o.duplicate_id),
+          filter_ping_messages(o.filter_ping_messages) {}
+
+    std::string id;
+    std::size_t max_message_bytes;
+    std::size_t buffer_size;
+    std::size_t max_backlog_bytes;
+    std::chrono::milliseconds receive_timeout;
+    std::chrono::milliseconds close_timeout;
+    std::chrono::milliseconds keepalive_interval;
+    std::chrono::milliseconds keepalive_timeout;
+    BacklogPolicy backlog_policy;
+    DuplicateIdPolicy duplicate_id;
+    bool filter_ping_messages;
+};
+
+class Session final : public net::LoopMember, public net::PollClient, public std::enable_shared_from_this<Session> {
 public:
     /// A server session (role server) registers under options.id in `registry`; a client session
     /// (role client) masks what it sends and accepts only unmasked frames.
@@ -49,7 +80,7 @@ public:
 
     net::Reactor& loop() noexcept { return loop_; }
     bool on_loop_thread() const noexcept;
-    const WebSocketOptions& options() const noexcept { return options_; }
+    const SessionOptions& options() const noexcept { return options_; }
 
     // ---- loop thread ----
     /// Encodes and queues one message: not_connected once closed, no_buffer_space when the backlog
@@ -72,12 +103,16 @@ public:
     Task<void> wait_for_close(std::optional<std::chrono::milliseconds> idle);
 
     // ---- callbacks (set on the loop thread) ----
-    std::function<void(WebSocket&, std::string_view)> on_text;
-    std::function<void(WebSocket&, std::span<const std::byte>)> on_binary;
-    std::function<void(WebSocket&, Message&)> on_message;
-    std::function<void(WebSocket&, CloseCode, std::string_view)> on_close;
-    std::function<void(WebSocket&, std::string_view)> on_ping;
-    std::function<void(WebSocket&, std::string_view)> on_pong;
+    struct Callbacks {
+        std::function<void(WebSocket&, std::string_view)> on_text;
+        std::function<void(WebSocket&, std::span<const std::byte>)> on_binary;
+        std::function<void(WebSocket&, Message&)> on_message;
+        std::function<void(WebSocket&, CloseCode, std::string_view)> on_close;
+        std::function<void(WebSocket&, std::string_view)> on_ping;
+        std::function<void(WebSocket&, std::string_view)> on_pong;
+    };
+    /// Created on first use: an idle connection that sets none (a receive() loop) carries none.
+    Callbacks& callbacks();
 
     // ---- any thread ----
     WebSocketState state() const noexcept { return state_.load(std::memory_order_acquire); }
@@ -97,10 +132,11 @@ public:
 
     void drain() override;
     void close() noexcept override;
+    void on_ready(std::uint32_t events) override;
 
 private:
-    void wait_readable();
-    void on_readable(std::error_code ec);
+    void read_ready();
+    void resume_reading();
     void read_some();
     void consume(char* data, std::size_t size);
     std::size_t recv_into(char* at, std::size_t room);
@@ -135,9 +171,9 @@ private:
 
     net::Reactor& loop_;
     WebSocketRegistry* registry_;
-    asio::ip::tcp::socket socket_;
+    int fd_ = -1;  // in the loop's poller, which keeps the session alive, until close_socket()
     asio::ip::tcp::endpoint remote_;
-    WebSocketOptions options_;
+    SessionOptions options_;
     std::string subprotocol_;
     // The upgrade request's fields as "name\0value\0..." (a Headers object per connection would cost
     // several allocations, and most handlers never ask); request_headers() builds it once.
@@ -161,7 +197,10 @@ private:
     std::string message_;
     std::list<Message> inbox_;  // not a deque: libstdc++'s allocates its map and a block even when empty
     std::size_t inbox_bytes_ = 0;
-    bool read_armed_ = false;
+    bool readable_ = false;        // an edge came and the socket may still hold input
+    bool peer_shut_ = false;       // the peer's FIN (or an error) was seen: read until recv says so
+    bool reading_ = false;         // inside read_ready()
+    bool resume_posted_ = false;
     bool reading_payload_ = false;  // the current (large) frame is written in place: prepare_payload()
     std::size_t payload_end_ = 0;   // message_'s size once that frame is in
     bool consuming_ = false;        // input is being parsed: flushes wait for its end
@@ -184,9 +223,10 @@ private:
     std::vector<asio::steady_timer*> closers_;
     std::chrono::steady_clock::time_point last_activity_;
     std::unique_ptr<asio::steady_timer> close_timer_;
+    std::unique_ptr<Callbacks> callbacks_;
 
     std::atomic<WebSocketState> state_{WebSocketState::open};
-    mutable std::mutex close_mutex_;  // close_code_ and close_reason_ are read from any thread
+    // Written once, before state_ turns closed (release); other threads read them only after that.
     std::optional<CloseCode> close_code_;
     std::string close_reason_;
     bool finished_ = false;

@@ -135,27 +135,27 @@ Task<void> WebSocket::wait_for_close() { return wait_session_closed(session_, st
 Task<void> WebSocket::wait_for_close(std::chrono::milliseconds idle) { return wait_session_closed(session_, idle); }
 
 void WebSocket::on_text(std::function<void(WebSocket&, std::string_view)> f) {
-    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->on_text = std::move(f); });
+    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->callbacks().on_text = std::move(f); });
 }
 
 void WebSocket::on_binary(std::function<void(WebSocket&, std::span<const std::byte>)> f) {
-    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->on_binary = std::move(f); });
+    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->callbacks().on_binary = std::move(f); });
 }
 
 void WebSocket::on_message(std::function<void(WebSocket&, Message&)> f) {
-    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->on_message = std::move(f); });
+    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->callbacks().on_message = std::move(f); });
 }
 
 void WebSocket::on_close(std::function<void(WebSocket&, CloseCode, std::string_view)> f) {
-    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->on_close = std::move(f); });
+    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->callbacks().on_close = std::move(f); });
 }
 
 void WebSocket::on_ping(std::function<void(WebSocket&, std::string_view)> f) {
-    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->on_ping = std::move(f); });
+    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->callbacks().on_ping = std::move(f); });
 }
 
 void WebSocket::on_pong(std::function<void(WebSocket&, std::string_view)> f) {
-    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->on_pong = std::move(f); });
+    if (auto s = session_) run_on_loop(s, [s, f = std::move(f)]() mutable { s->callbacks().on_pong = std::move(f); });
 }
 
 WebSocketState WebSocket::state() const noexcept {

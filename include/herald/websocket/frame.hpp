@@ -200,6 +200,9 @@ private:
 void apply_mask(std::span<std::byte> data, MaskKey key, std::size_t key_offset = 0) noexcept;
 void apply_mask(std::span<char> data, MaskKey key, std::size_t key_offset = 0) noexcept;
 void apply_mask(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offset = 0) noexcept;
+/// Copies `from` to `to` (which must not overlap it) XORed with the masking key: unmasking on the way
+/// into a message buffer, one pass over the bytes instead of a mask in place and a copy.
+void copy_masked(std::span<const char> from, char* to, MaskKey key, std::size_t key_offset = 0) noexcept;
 /// The byte-at-a-time definition of masking, the reference apply_mask() is tested and measured against.
 void apply_mask_bytewise(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offset = 0) noexcept;
 

@@ -969,6 +969,14 @@ TEST(Masking, MatchesBytewiseForEveryLengthOffsetAndAlignment) {
                 std::vector<std::uint8_t> reference = source;
                 apply_mask_bytewise(std::span<std::uint8_t>(reference.data() + start, length), key, offset);
                 ASSERT_EQ(reference, slow);
+                // Masking on the way into another buffer writes the same bytes there, and only there.
+                std::vector<std::uint8_t> copied = source;
+                copy_masked(std::span<const char>(reinterpret_cast<const char*>(source.data()) + start, length),
+                            reinterpret_cast<char*>(copied.data()) + start, key, offset);
+                ASSERT_TRUE(std::equal(copied.begin() + start, copied.begin() + start + length, slow.begin() + start))
+                    << "copy_masked: length " << length << " align " << align << " offset " << offset;
+                ASSERT_TRUE(std::equal(copied.begin(), copied.begin() + start, source.begin()));
+                ASSERT_TRUE(std::equal(copied.begin() + start + length, copied.end(), source.begin() + start + length));
             }
 }
 

@@ -1,0 +1,66 @@
+#pragma once
+// Edge-triggered readiness for a reactor's long-lived sockets (WebSocket sessions): each socket joins
+// one epoll set of the reactor once, for input and output, and stays in it. Asio watches only the
+// set's descriptor. An async_wait per read would cost Asio's epoll_ctl re-registration every time;
+// here a busy loop pays one per batch of ready sockets, an idle socket nothing.
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+
+namespace herald::net {
+
+/// A socket's owner, told what became ready. Edge-triggered: an event comes when the state changes,
+/// so the owner reads until a short read or EAGAIN, and writes until EAGAIN, before it waits again.
+class PollClient {
+public:
+    /// `events`: EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR as epoll reports them.
+    virtual void on_ready(std::uint32_t events) = 0;
+    bool polled() const noexcept { return polled_; }
+
+protected:
+    ~PollClient() = default;
+
+private:
+    friend class Poller;
+    std::shared_ptr<void> owner_;  // keeps the client alive while its socket is in the set
+    PollClient* prev_ = nullptr;
+    PollClient* next_ = nullptr;
+    bool polled_ = false;
+};
+
+class Poller {
+public:
+    explicit Poller(asio::io_context& context);
+    /// Lets go of the clients still in the set (their owners close their sockets).
+    ~Poller();
+    Poller(const Poller&) = delete;
+    Poller& operator=(const Poller&) = delete;
+
+    /// Watches `fd` for `client`, kept alive by `owner` until remove(); input already waiting is
+    /// reported at once. While a socket is watched, the io_context has work.
+    void add(int fd, PollClient& client, std::shared_ptr<void> owner);
+    /// Stops watching `fd` (before it is closed): events of the current batch are no longer delivered,
+    /// and the owner is let go once the caller, which may run inside it, is done.
+    void remove(int fd, PollClient& client) noexcept;
+
+private:
+    void arm();
+    void dispatch();
+    void retire(std::shared_ptr<void> owner) noexcept;
+
+    asio::io_context& context_;
+    asio::posix::stream_descriptor set_;
+    PollClient* first_ = nullptr;
+    std::size_t watched_ = 0;
+    std::vector<std::shared_ptr<void>> retired_;  // owners let go during a batch, released after it
+    std::uint64_t generation_ = 0;                // of the pending wait: a cancelled one is stale
+    bool armed_ = false;
+    bool dispatching_ = false;
+};
+
+}  // namespace herald::net
