@@ -15,21 +15,22 @@ constexpr std::size_t kCoalesceLimit = 16 * 1024;
 constexpr std::size_t kFirstReserve = 1024;
 }  // namespace
 
-void OutputQueue::append(std::string_view bytes) {
-    if (bytes.empty()) return;
+void OutputQueue::append(std::string_view bytes) { append(bytes, {}); }
+
+void OutputQueue::append(std::string_view first, std::string_view second) {
+    const std::size_t size = first.size() + second.size();
+    if (size == 0) return;
     // The front buffer may be partly written, and shared bytes are not ours to extend: only later,
     // owned buffers grow. A new buffer reserves room for the small pieces that follow it in this turn.
     const bool can_grow = !empty() && !buffers_.back().owner && !(buffers_.size() - head_ == 1 && offset_ > 0) &&
-                          buffers_.back().own.size() + bytes.size() <= kCoalesceLimit;
-    if (can_grow) {
-        buffers_.back().own.append(bytes);
-    } else {
+                          buffers_.back().own.size() + size <= kCoalesceLimit;
+    if (!can_grow) {
         Buffer buffer;
-        buffer.own.reserve(std::max(bytes.size(), kFirstReserve));
-        buffer.own.append(bytes);
+        buffer.own.reserve(std::max(size, kFirstReserve));
         add(std::move(buffer));
     }
-    queued_ += bytes.size();
+    buffers_.back().own.append(first).append(second);
+    queued_ += size;
 }
 
 void OutputQueue::push(std::string bytes) {
@@ -77,10 +78,17 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
             iov[count].iov_base = const_cast<char*>(buffers_[i].data()) + skip;
             iov[count].iov_len = buffers_[i].size() - skip;
         }
-        msghdr msg{};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = static_cast<std::size_t>(count);
-        ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+        // One buffer (the usual burst of small frames coalesced) goes out by send(): sendmsg() copies
+        // and checks a message header and an iovec array first.
+        ssize_t n;
+        if (count == 1) {
+            n = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+        } else {
+            msghdr msg{};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = static_cast<std::size_t>(count);
+            n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+        }
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return Flush::blocked;

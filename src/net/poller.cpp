@@ -109,8 +109,18 @@ void Poller::dispatch() {
         auto* client = static_cast<PollClient*>(events[i].data.ptr);
         if (client->polled_) client->on_ready(events[i].events);
     }
+    // Still inside the batch: a client removed here is retired like one removed above.
+    for (std::size_t i = 0; i < deferred_.size(); ++i)
+        if (deferred_[i]->polled_) deferred_[i]->on_batch_end();
+    deferred_.clear();
     dispatching_ = false;
     retired_.clear();
+}
+
+bool Poller::defer(PollClient& client) {
+    if (!dispatching_) return false;
+    deferred_.push_back(&client);
+    return true;
 }
 
 }  // namespace herald::net

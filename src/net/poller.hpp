@@ -20,6 +20,8 @@ class PollClient {
 public:
     /// `events`: EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR as epoll reports them.
     virtual void on_ready(std::uint32_t events) = 0;
+    /// Called once the batch of events in which the client asked for it (Poller::defer()) is dispatched.
+    virtual void on_batch_end() {}
     bool polled() const noexcept { return polled_; }
 
 protected:
@@ -47,6 +49,9 @@ public:
     /// Stops watching `fd` (before it is closed): events of the current batch are no longer delivered,
     /// and the owner is let go once the caller, which may run inside it, is done.
     void remove(int fd, PollClient& client) noexcept;
+    /// Inside on_ready(): calls client.on_batch_end() after every event of this batch was dispatched,
+    /// unless the client was removed by then. False outside a batch (nothing was deferred).
+    bool defer(PollClient& client);
 
 private:
     void arm();
@@ -58,6 +63,7 @@ private:
     PollClient* first_ = nullptr;
     std::size_t watched_ = 0;
     std::vector<std::shared_ptr<void>> retired_;  // owners let go during a batch, released after it
+    std::vector<PollClient*> deferred_;           // to be called at the end of the batch
     std::uint64_t generation_ = 0;                // of the pending wait: a cancelled one is stale
     bool armed_ = false;
     bool dispatching_ = false;

@@ -18,7 +18,7 @@ namespace herald::net {
 class Reactor {
 public:
     /// Size of the read buffer every connection of the reactor reads into.
-    static constexpr std::size_t read_buffer_size = 64 * 1024;
+    static constexpr std::size_t read_buffer_size = 256 * 1024;
 
     explicit Reactor(asio::io_context& context);
     virtual ~Reactor();

@@ -1,26 +1,27 @@
 // WebSocket framing (RFC 6455 §5): header parsing and serialization, fragmentation rules, masking.
 #include <herald/websocket/frame.hpp>
 
+#include <bit>
 #include <cstring>
 
 namespace herald::websocket {
 namespace {
-
-FrameParseResult fail(CloseCode code, std::string_view reason) noexcept {
-    FrameParseResult r;
-    r.status = ParseStatus::error;
-    r.error = ProtocolError{code, reason};
-    return r;
-}
 
 std::optional<ProtocolError> protocol_error(std::string_view reason) noexcept {
     return ProtocolError{CloseCode::protocol_error, reason};
 }
 
 // Each field is checked once all of its bytes are there, in wire order, so the outcome is the same
-// whichever way the bytes were split across reads.
+// whichever way the bytes were split across reads. Every path returns `r` itself, so the result is
+// built in the caller's slot (a copy of a result assembled byte by byte stalls the loads that follow).
 FrameParseResult parse_header(const unsigned char* p, std::size_t n, const FrameOptions& options) noexcept {
-    if (n < 1) return {};
+    FrameParseResult r;
+    const auto fail = [&r](CloseCode code, std::string_view reason) -> FrameParseResult& {
+        r.status = ParseStatus::error;
+        r.error = ProtocolError{code, reason};
+        return r;
+    };
+    if (n < 1) return r;
     const unsigned b0 = p[0];
     const bool fin = (b0 & 0x80) != 0;
     const unsigned rsv = b0 & 0x70;
@@ -34,7 +35,7 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
     if (control && rsv != 0) return fail(CloseCode::protocol_error, "reserved bit set on a control frame");
     if (control && !fin) return fail(CloseCode::protocol_error, "fragmented control frame");
 
-    if (n < 2) return {};
+    if (n < 2) return r;
     const unsigned b1 = p[1];
     const bool masked = (b1 & 0x80) != 0;
     const unsigned len7 = b1 & 0x7F;
@@ -49,11 +50,11 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
     std::size_t pos = 2;
     std::uint64_t length = len7;
     if (len7 == 126) {
-        if (n < 4) return {};
+        if (n < 4) return r;
         length = (std::uint64_t{p[2]} << 8) | p[3];
         pos = 4;
     } else if (len7 == 127) {
-        if (n < 10) return {};
+        if (n < 10) return r;
         if ((p[2] & 0x80) != 0)
             return fail(CloseCode::protocol_error, "64-bit payload length with the most significant bit set");
         length = 0;
@@ -62,8 +63,11 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
     }
     if (length > options.max_payload_bytes)
         return fail(CloseCode::message_too_big, "frame payload over the size limit");
-
-    FrameParseResult r;
+    if (masked) {
+        if (n < pos + 4) return r;
+        std::memcpy(r.header.mask_key.data(), p + pos, 4);
+        pos += 4;
+    }
     r.header.opcode = opcode;
     r.header.fin = fin;
     r.header.rsv1 = (rsv & rsv1_bit) != 0;
@@ -71,11 +75,6 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
     r.header.rsv3 = (rsv & rsv3_bit) != 0;
     r.header.masked = masked;
     r.header.payload_length = length;
-    if (masked) {
-        if (n < pos + 4) return {};
-        std::memcpy(r.header.mask_key.data(), p + pos, 4);
-        pos += 4;
-    }
     r.status = ParseStatus::complete;
     r.header_size = pos;
     return r;
@@ -83,24 +82,34 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
 
 // Writes from[0..n) XOR the key to to[0..n); `from` == `to` masks in place.
 void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, MaskKey key, std::size_t key_offset) noexcept {
-    // The key rotated so that k[j] applies to p[j]; repeated twice it masks a whole 64-bit word, and
-    // since every word starts at a multiple of 8 from p, the same word fits every position.
-    const std::size_t r = key_offset & 3;
-    const std::array<unsigned char, 8> k{key[r], key[(r + 1) & 3], key[(r + 2) & 3], key[(r + 3) & 3],
-                                         key[r], key[(r + 1) & 3], key[(r + 2) & 3], key[(r + 3) & 3]};
-    std::uint64_t kw;
-    std::memcpy(&kw, k.data(), sizeof kw);
+    // The key rotated so that its byte (key_offset & 3) applies to from[0], then repeated twice: since
+    // every word starts at a multiple of 8 from `from`, the same word fits every position. Built in
+    // registers: a key assembled byte by byte in memory and loaded as a word stalls on store forwarding.
+    std::uint32_t k32;
+    std::memcpy(&k32, key.data(), sizeof k32);
+    const int shift = static_cast<int>(key_offset & 3) * 8;
+    k32 = std::endian::native == std::endian::little ? std::rotr(k32, shift) : std::rotl(k32, shift);
+    const std::uint64_t kw = (std::uint64_t{k32} << 32) | k32;
 
-    // memcpy makes the loads and stores legal at any alignment; compilers turn them into plain moves.
+    // memcpy makes the loads and stores legal at any alignment; compilers turn them into plain vector
+    // and word moves (a 16-byte vector type: GCC and Clang, SSE2 / NEON).
+    using Block = std::uint64_t __attribute__((vector_size(16)));
+    const Block kb = {kw, kw};
     std::size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        std::uint64_t w[4];
-        std::memcpy(w, from + i, sizeof w);
-        w[0] ^= kw;
-        w[1] ^= kw;
-        w[2] ^= kw;
-        w[3] ^= kw;
-        std::memcpy(to + i, w, sizeof w);
+    for (; i + 64 <= n; i += 64) {
+        Block b0, b1, b2, b3;
+        std::memcpy(&b0, from + i, 16);
+        std::memcpy(&b1, from + i + 16, 16);
+        std::memcpy(&b2, from + i + 32, 16);
+        std::memcpy(&b3, from + i + 48, 16);
+        b0 ^= kb;
+        b1 ^= kb;
+        b2 ^= kb;
+        b3 ^= kb;
+        std::memcpy(to + i, &b0, 16);
+        std::memcpy(to + i + 16, &b1, 16);
+        std::memcpy(to + i + 32, &b2, 16);
+        std::memcpy(to + i + 48, &b3, 16);
     }
     for (; i + 8 <= n; i += 8) {
         std::uint64_t w;
@@ -108,7 +117,7 @@ void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, Mas
         w ^= kw;
         std::memcpy(to + i, &w, sizeof w);
     }
-    for (; i < n; ++i) to[i] = from[i] ^ k[i & 7];
+    for (; i < n; ++i) to[i] = from[i] ^ key[(key_offset + i) & 3];
 }
 
 }  // namespace

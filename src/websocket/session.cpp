@@ -27,6 +27,9 @@ constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
 // The receive queue: past this many bytes waiting for receive(), reading pauses (TCP pushes back).
 constexpr std::size_t kInboxPauseBytes = 4 << 20;
 
+// Output up to this size waits for the end of the poller's batch (flush_if_wanted()).
+constexpr std::size_t kDeferFlushBytes = 16 * 1024;
+
 bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
 
 // Large message buffers freed on a thread are kept for the next large message received there (a
@@ -245,6 +248,7 @@ void Session::begin_input() noexcept {
 void Session::end_input() {
     consuming_ = false;
     flush_if_wanted();
+    input_handle_.reset();  // the caller holds the session too: this is never its last owner
 }
 
 void Session::parse_frames(char* data, std::size_t size) {
@@ -376,10 +380,15 @@ void Session::deliver() {
     last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
     const Callbacks* c = callbacks_.get();
     if (c && (c->on_message || (text && c->on_text) || (!text && c->on_binary))) {
-        WebSocket handle(shared_from_this());
-        if (text && c->on_text) c->on_text(handle, message.text());
-        if (!text && c->on_binary) c->on_binary(handle, message.bytes());
-        if (c->on_message) c->on_message(handle, message);
+        WebSocket& handle = input_handle();
+        try {
+            if (text && c->on_text) c->on_text(handle, message.text());
+            if (!text && c->on_binary) c->on_binary(handle, message.bytes());
+            if (c->on_message) c->on_message(handle, message);
+        } catch (const std::exception& e) {
+            callback_failed(e.what());
+            return;
+        }
         // A small buffer the callbacks left alone serves the next message of this read: no allocation
         // per small message.
         if (message_.empty() && message.size() <= kRecycleBytes) {
@@ -394,14 +403,13 @@ void Session::deliver() {
 }
 
 void Session::handle_control() {
-    WebSocket handle(shared_from_this());
     switch (frame_.opcode) {
         case Opcode::ping:
             if (!close_sent_) queue_control(Opcode::pong, control_);
-            if (callbacks_ && callbacks_->on_ping) callbacks_->on_ping(handle, control_);
+            if (callbacks_ && callbacks_->on_ping) call(callbacks_->on_ping, control_);
             return;
         case Opcode::pong:
-            if (callbacks_ && callbacks_->on_pong) callbacks_->on_pong(handle, control_);
+            if (callbacks_ && callbacks_->on_pong) call(callbacks_->on_pong, control_);
             return;
         case Opcode::close: {
             auto parsed = parse_close_payload(control_);
@@ -420,6 +428,28 @@ void Session::handle_control() {
         }
         default: return;
     }
+}
+
+// The handle callbacks get while input is parsed: made once per read, not per message (each
+// shared_from_this() is an atomic compare-and-swap), and let go when the read is done (end_input()).
+WebSocket& Session::input_handle() {
+    if (!input_handle_) input_handle_.emplace(shared_from_this());
+    return *input_handle_;
+}
+
+void Session::call(const std::function<void(WebSocket&, std::string_view)>& callback, std::string_view data) {
+    try {
+        callback(input_handle(), data);
+    } catch (const std::exception& e) {
+        callback_failed(e.what());
+    }
+}
+
+// A callback that throws ends its connection with 1011, as a route handler that throws gets a 500:
+// the server and its other connections go on.
+void Session::callback_failed(std::string_view what) {
+    log().error("websocket {}: a callback threw: {}", remote_.address().to_string(), what);
+    fail(ProtocolError{CloseCode::internal_error, "internal error"});
 }
 
 void Session::fail(const ProtocolError& error) {
@@ -469,7 +499,11 @@ void Session::finish(CloseCode code, std::string_view reason) {
     if (callbacks_ && callbacks_->on_close) {
         WebSocket handle(shared_from_this());
         auto callback = std::move(callbacks_->on_close);
-        callback(handle, code, reason);
+        try {
+            callback(handle, code, reason);
+        } catch (const std::exception& e) {
+            log().error("websocket {}: on_close threw: {}", remote_.address().to_string(), e.what());
+        }
     }
     loop_.remove(*this);
 }
@@ -591,7 +625,24 @@ std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
     if (close_sent_ || finished_ || transport_dead_) return std::make_error_code(std::errc::not_connected);
     if (over_backlog(payload.size()))
         return std::make_error_code(finished_ ? std::errc::not_connected : std::errc::no_buffer_space);
+    const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
+                                 (options_.buffer_size == 0 || payload.size() <= options_.buffer_size);
     FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
+    if (one_small_frame) {
+        // The common case, without the plan's loop: the header and payload copied in one go.
+        out_.append(encode_frame_header(plan.header(0)).view(), payload);
+    } else {
+        queue_planned(plan, payload, owner);
+    }
+    buffered_.store(out_.buffered(), std::memory_order_relaxed);
+    // Within a read, the time it arrived is recent enough, and saves a clock read per message.
+    last_activity_ = consuming_ ? last_received_ : std::chrono::steady_clock::now();
+    schedule_flush();
+    return {};
+}
+
+void Session::queue_planned(const FragmentPlan& plan, std::string_view payload,
+                            const std::shared_ptr<const std::string>& owner) {
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
                                    static_cast<std::size_t>(plan.header(i).payload_length));
@@ -611,11 +662,6 @@ std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
         else
             out_.push(std::string(part));
     }
-    buffered_.store(out_.buffered(), std::memory_order_relaxed);
-    // Within a read, the time it arrived is recent enough, and saves a clock read per message.
-    last_activity_ = consuming_ ? last_received_ : std::chrono::steady_clock::now();
-    schedule_flush();
-    return {};
 }
 
 // A client masks every frame it sends with a fresh key (RFC 6455 §5.3); a server sends them unmasked.
@@ -660,9 +706,22 @@ void Session::schedule_flush() {
     });
 }
 
+// A few small answers a read queued leave when every socket of the poller's batch has been read: the
+// peer (a load generator, a proxy) then finds many of its sockets ready at once, instead of being
+// woken for each answer while the next socket is still being parsed. Large output leaves at once: its
+// buffers are then free (and reused) for the next message this read brings.
 void Session::flush_if_wanted() {
     if (!flush_wanted_) return;
     flush_wanted_ = false;
+    if (write_armed_ || flush_deferred_) return;
+    if (out_.buffered() < kDeferFlushBytes && loop_.poller.defer(*this))
+        flush_deferred_ = true;
+    else
+        flush();
+}
+
+void Session::on_batch_end() {
+    flush_deferred_ = false;
     if (!write_armed_) flush();
 }
 

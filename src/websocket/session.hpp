@@ -133,6 +133,7 @@ public:
     void drain() override;
     void close() noexcept override;
     void on_ready(std::uint32_t events) override;
+    void on_batch_end() override;
 
 private:
     void read_ready();
@@ -150,6 +151,9 @@ private:
     void read_payload();
     void handle_control();
     void deliver();
+    WebSocket& input_handle();
+    void call(const std::function<void(WebSocket&, std::string_view)>& callback, std::string_view data);
+    void callback_failed(std::string_view what);
     void fail(const ProtocolError& error);
     void send_close(CloseCode code, std::string_view reason);
     void queue_control(Opcode opcode, std::string_view payload);
@@ -160,6 +164,8 @@ private:
     void flush_if_wanted();
     std::error_code queue_frames(Opcode opcode, std::string_view payload,
                                  const std::shared_ptr<const std::string>& owner);
+    void queue_planned(const FragmentPlan& plan, std::string_view payload,
+                       const std::shared_ptr<const std::string>& owner);
     void wait_writable();
     void close_socket() noexcept;
     void linger_close();
@@ -206,11 +212,13 @@ private:
     bool consuming_ = false;        // input is being parsed: flushes wait for its end
     bool flush_wanted_ = false;
     bool reading_stopped_ = false;
+    std::optional<WebSocket> input_handle_;  // only while input is parsed (input_handle())
 
     // writing
     net::OutputQueue out_;
     std::atomic<std::size_t> buffered_{0};
     bool flush_posted_ = false;
+    bool flush_deferred_ = false;  // to the end of the poller's batch
     bool write_armed_ = false;
     bool close_sent_ = false;
     bool close_after_flush_ = false;

@@ -160,6 +160,21 @@ class WebSocketApiTest(ServerTestCase):
                 self.assertEqual(await ws.recv(), "headers:abc:t")
         self.run_async(go())
 
+    def test_a_throwing_callback_closes_its_connection_with_1011(self):
+        async def go():
+            async with websockets.connect(self.ws_url("/ws/throwing-callback")) as other:
+                async with websockets.connect(self.ws_url("/ws/throwing-callback")) as ws:
+                    await ws.send("ok")
+                    self.assertEqual(await ws.recv(), "ok")
+                    await ws.send("throw")
+                    with self.assertRaises(websockets.ConnectionClosed) as closed:
+                        await ws.recv()
+                    self.assertEqual(closed.exception.rcvd.code, 1011)
+                # The server and its other connections go on.
+                await other.send("still here")
+                self.assertEqual(await other.recv(), "still here")
+        self.run_async(go())
+
     def test_synchronous_dialog_of_the_seeds(self):
         async def go():
             async with websockets.connect(self.ws_url("/ws/dialog")) as ws:

@@ -2,6 +2,7 @@
 #include "websocket_api_routes.hpp"
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -90,6 +91,13 @@ void add_websocket_api_routes(Server& server) {
         ws.on_ping([](WebSocket& w, std::string_view payload) { w.post("ping:" + std::string(payload)); });
         ws.on_text([](WebSocket& w, std::string_view text) {
             w.post("headers:" + std::string(w.request_headers().get("X-Test").value_or("-")) + ":" + std::string(text));
+        });
+    });
+    // A callback that throws closes only its own connection, with 1011.
+    server.ws("/ws/throwing-callback", [](WebSocket ws) {
+        ws.on_text([](WebSocket& w, std::string_view text) {
+            if (text == "throw") throw std::runtime_error("the handler failed");
+            w.post(text);
         });
     });
     // Seed 000/001: Sisk's synchronous dialog, on the worker pool.

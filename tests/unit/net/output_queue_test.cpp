@@ -58,6 +58,19 @@ TEST(OutputQueue, SharedPiecesAreWrittenInOrderWithOwnedOnes) {
     EXPECT_EQ(q.written(), q.queued());
 }
 
+TEST(OutputQueue, TwoPartAppendsCoalesceIntoOneWrite) {
+    Pipe pipe;
+    OutputQueue q;
+    for (int i = 0; i < 50; ++i) q.append("<" + std::to_string(i) + ">", "payload");
+    q.append({}, {});  // nothing to queue
+    std::string expected;
+    for (int i = 0; i < 50; ++i) expected += "<" + std::to_string(i) + ">payload";
+    EXPECT_EQ(q.buffered(), expected.size());
+    EXPECT_EQ(q.flush(pipe.out), OutputQueue::Flush::done);
+    EXPECT_EQ(pipe.drain(), expected);
+    EXPECT_EQ(q.written(), q.queued());
+}
+
 TEST(OutputQueue, PartialWritesResumeWhereTheyStopped) {
     Pipe pipe;
     int small = 4096;
