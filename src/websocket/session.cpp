@@ -76,15 +76,36 @@ private:
 
 thread_local SpareBuffers spare_buffers;
 
+const std::string kNoName;
+
 }  // namespace
+
+// Coroutines waiting for writes or the close are woken by cancelling their timers.
+struct Session::Rare {
+    std::optional<PingPolicy> ping_policy;
+    net::Deadline ping_deadline;
+    std::vector<asio::steady_timer*> writers;
+    std::vector<asio::steady_timer*> closers;
+    std::unique_ptr<asio::steady_timer> close_timer;
+    std::string close_reason;
+};
+
+Session::Rare& Session::rare() {
+    if (!rare_) {
+        rare_ = std::make_unique<Rare>();
+        rare_->ping_deadline.owner = this;
+        rare_->ping_deadline.fire = [](net::Deadline& d) { static_cast<Session*>(d.owner)->on_ping_deadline(); };
+    }
+    return *rare_;
+}
 
 Session::Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOptions options, std::string subprotocol,
                  Headers request_headers, Role role, WebSocketRegistry* registry)
     : loop_(loop),
       registry_(registry),
       options_(options),
-      subprotocol_(std::move(subprotocol)),
-      ping_policy_(std::move(options.ping_policy)),
+      names_(options.id.empty() && subprotocol.empty() ? nullptr
+                                                        : std::make_unique<const Names>(options.id, std::move(subprotocol))),
       frame_options_{.role = role, .max_payload_bytes = options_.max_message_bytes},
       sequencer_(MessageLimits{.max_message_bytes = options_.max_message_bytes}),
       last_activity_(std::chrono::steady_clock::now()) {
@@ -100,18 +121,21 @@ Session::Session(net::Reactor& loop, asio::ip::tcp::socket socket, WebSocketOpti
     if (const int flags = ::fcntl(fd_, F_GETFL); flags >= 0 && !(flags & O_NONBLOCK))
         ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
     last_received_ = last_activity_;
-    ping_deadline_.owner = this;
-    ping_deadline_.fire = [](net::Deadline& d) { static_cast<Session*>(d.owner)->on_ping_deadline(); };
+    if (options.ping_policy) rare().ping_policy = std::move(options.ping_policy);
     keepalive_deadline_.owner = this;
     keepalive_deadline_.fire = [](net::Deadline& d) { static_cast<Session*>(d.owner)->on_keepalive_deadline(); };
 }
 
 Session::~Session() {
     if (fd_ >= 0) ::close(fd_);  // never started
-    net::Deadlines::cancel(ping_deadline_);
+    if (rare_) net::Deadlines::cancel(rare_->ping_deadline);
     net::Deadlines::cancel(keepalive_deadline_);
     loop_.remove(*this);
 }
+
+const std::string& Session::subprotocol() const noexcept { return names_ ? names_->subprotocol : kNoName; }
+
+const std::string& Session::id() const noexcept { return names_ ? names_->id : kNoName; }
 
 Session::Callbacks& Session::callbacks() {
     if (!callbacks_) callbacks_ = std::make_unique<Callbacks>();
@@ -150,7 +174,7 @@ void Session::start(std::string input, std::string output) {
         wait_writable();
     }
     if (loop_.draining()) drain();
-    if (ping_policy_) on_ping_deadline();  // Sisk's Start() sends the first one at once
+    if (rare_ && rare_->ping_policy) on_ping_deadline();  // Sisk's Start() sends the first one at once
     if (options_.keepalive_interval.count() > 0) loop_.deadlines.schedule(keepalive_deadline_, options_.keepalive_interval);
     if (!input.empty()) {
         // Frames that came right behind the handshake: parse them from the loop buffer as if just read.
@@ -248,7 +272,7 @@ void Session::begin_input() noexcept {
 void Session::end_input() {
     consuming_ = false;
     flush_if_wanted();
-    input_handle_.reset();  // the caller holds the session too: this is never its last owner
+    input_handle_ = WebSocket();  // the caller holds the session too: this is never its last owner
 }
 
 void Session::parse_frames(char* data, std::size_t size) {
@@ -271,7 +295,6 @@ void Session::parse_frames(char* data, std::size_t size) {
             frame_left_ = frame_.payload_length;
             frame_pos_ = 0;
             in_frame_ = true;
-            control_.clear();
             data += r.header_size;
             size -= r.header_size;
         }
@@ -326,9 +349,7 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
     } else if (frame_.masked) {
         apply_mask(piece, frame_.mask_key, static_cast<std::size_t>(frame_pos_));
     }
-    if (control) {
-        control_.assign(piece.data(), piece.size());
-    } else {
+    if (!control) {
         if (auto e = sequencer_.on_payload(piece)) {
             fail(*e);
             return false;
@@ -348,7 +369,7 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
         return false;
     }
     if (control)
-        handle_control();
+        handle_control(std::string_view(piece.data(), piece.size()));  // always whole (parse_frames())
     else if (sequencer_.message_complete())
         deliver();
     return true;
@@ -376,7 +397,8 @@ void Session::deliver() {
     Message message(text, std::move(message_));
     message_.clear();
     // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
-    if (text && ping_policy_ && options_.filter_ping_messages && message.text() == ping_policy_->data) return;
+    if (text && rare_ && rare_->ping_policy && options_.filter_ping_messages && message.text() == rare_->ping_policy->data)
+        return;
     last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
     const Callbacks* c = callbacks_.get();
     if (c && (c->on_message || (text && c->on_text) || (!text && c->on_binary))) {
@@ -402,17 +424,17 @@ void Session::deliver() {
     if (receiver_) receiver_->cancel();
 }
 
-void Session::handle_control() {
+void Session::handle_control(std::string_view payload) {
     switch (frame_.opcode) {
         case Opcode::ping:
-            if (!close_sent_) queue_control(Opcode::pong, control_);
-            if (callbacks_ && callbacks_->on_ping) call(callbacks_->on_ping, control_);
+            if (!close_sent_) queue_control(Opcode::pong, payload);
+            if (callbacks_ && callbacks_->on_ping) call(callbacks_->on_ping, payload);
             return;
         case Opcode::pong:
-            if (callbacks_ && callbacks_->on_pong) call(callbacks_->on_pong, control_);
+            if (callbacks_ && callbacks_->on_pong) call(callbacks_->on_pong, payload);
             return;
         case Opcode::close: {
-            auto parsed = parse_close_payload(control_);
+            auto parsed = parse_close_payload(payload);
             if (parsed.error) {
                 fail(*parsed.error);
                 return;
@@ -433,11 +455,11 @@ void Session::handle_control() {
 // The handle callbacks get while input is parsed: made once per read, not per message (each
 // shared_from_this() is an atomic compare-and-swap), and let go when the read is done (end_input()).
 WebSocket& Session::input_handle() {
-    if (!input_handle_) input_handle_.emplace(shared_from_this());
-    return *input_handle_;
+    if (!input_handle_) input_handle_ = WebSocket(shared_from_this());
+    return input_handle_;
 }
 
-void Session::call(const std::function<void(WebSocket&, std::string_view)>& callback, std::string_view data) {
+void Session::call(const Slot<void(WebSocket&, std::string_view)>& callback, std::string_view data) {
     try {
         callback(input_handle(), data);
     } catch (const std::exception& e) {
@@ -475,11 +497,11 @@ void Session::finish(CloseCode code, std::string_view reason) {
     if (finished_) return;
     finished_ = true;
     close_code_ = code;
-    close_reason_ = reason;
+    rare().close_reason = reason;  // made now, so rare_ no longer changes once other threads may read it
     state_.store(WebSocketState::closed, std::memory_order_release);  // publishes the two above
-    net::Deadlines::cancel(ping_deadline_);
+    if (rare_) net::Deadlines::cancel(rare_->ping_deadline);
     net::Deadlines::cancel(keepalive_deadline_);
-    if (registry_ && !options_.id.empty()) registry_->remove(options_.id, WebSocket(shared_from_this()));
+    if (registry_ && !id().empty()) registry_->remove(id(), WebSocket(shared_from_this()));
     if (code == CloseCode::abnormal) {
         transport_dead_ = true;
         close_socket();
@@ -488,14 +510,14 @@ void Session::finish(CloseCode code, std::string_view reason) {
     } else {
         close_after_flush_ = true;
         // A peer that stops reading must not keep the socket forever.
-        close_timer_ = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
-        close_timer_->async_wait([self = shared_from_this()](std::error_code ec) {
+        rare().close_timer = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
+        rare_->close_timer->async_wait([self = shared_from_this()](std::error_code ec) {
             if (!ec) self->close_socket();
         });
     }
     if (receiver_) receiver_->cancel();
-    wake(closers_);
-    wake(writers_);
+    wake_closers();
+    wake_writers();
     if (callbacks_ && callbacks_->on_close) {
         WebSocket handle(shared_from_this());
         auto callback = std::move(callbacks_->on_close);
@@ -518,23 +540,29 @@ void Session::close_socket() noexcept {
     }
     out_.clear();
     buffered_ = 0;
-    if (close_timer_) close_timer_->cancel();
-    wake(writers_);
-    wake(closers_);
+    if (rare_ && rare_->close_timer) rare_->close_timer->cancel();
+    wake_writers();
+    wake_closers();
     if (receiver_) receiver_->cancel();
     if (!finished_) finish(CloseCode::abnormal, {});
 }
 
-void Session::wake(std::vector<asio::steady_timer*>& waiters) noexcept {
-    for (auto* t : waiters) t->cancel();
+void Session::wake_writers() noexcept {
+    if (rare_)
+        for (auto* t : rare_->writers) t->cancel();
+}
+
+void Session::wake_closers() noexcept {
+    if (rare_)
+        for (auto* t : rare_->closers) t->cancel();
 }
 
 void Session::drain() {
     if (finished_ || close_sent_) return;
     send_close(CloseCode::going_away, "server shutting down");
     // The peer's answer completes the handshake; without one, close_timeout ends it.
-    close_timer_ = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
-    close_timer_->async_wait([self = shared_from_this()](std::error_code ec) {
+    rare().close_timer = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
+    rare_->close_timer->async_wait([self = shared_from_this()](std::error_code ec) {
         if (!ec) self->close_socket();
     });
 }
@@ -549,9 +577,9 @@ Task<void> Session::wait_close_handshake(CloseCode code) {
     auto self = shared_from_this();
     if (finished_) co_return;
     asio::steady_timer timer(loop_.context(), options_.close_timeout);
-    closers_.push_back(&timer);
+    rare().closers.push_back(&timer);
     auto [ec] = co_await timer.async_wait(kAwait);
-    std::erase(closers_, &timer);
+    std::erase(rare().closers, &timer);
     if (!ec && !finished_) {
         // The peer never answered our Close: the handshake ends with our code.
         finish(code, "close handshake timed out");
@@ -567,9 +595,9 @@ Task<void> Session::wait_for_close(std::optional<std::chrono::milliseconds> idle
             timer.expires_at(last_activity_ + *idle);
         else
             timer.expires_at(asio::steady_timer::time_point::max());
-        closers_.push_back(&timer);
+        rare().closers.push_back(&timer);
         auto [ec] = co_await timer.async_wait(kAwait);
-        std::erase(closers_, &timer);
+        std::erase(rare().closers, &timer);
         if (finished_) break;
         if (ec) co_return;  // cancelled by the caller
         if (idle && std::chrono::steady_clock::now() >= last_activity_ + *idle) {
@@ -684,9 +712,9 @@ Task<std::error_code> Session::wait_written(std::uint64_t target) {
     auto self = shared_from_this();
     while (out_.written() < target && !transport_dead_) {
         asio::steady_timer timer(loop_.context(), asio::steady_timer::time_point::max());
-        writers_.push_back(&timer);
+        rare().writers.push_back(&timer);
         co_await timer.async_wait(kAwait);  // woken by progress of the writer
-        std::erase(writers_, &timer);
+        std::erase(rare().writers, &timer);
     }
     if (out_.written() < target) co_return std::make_error_code(std::errc::broken_pipe);
     co_return std::error_code{};
@@ -730,7 +758,7 @@ void Session::flush() {
         auto result = out_.flush(fd_);
         buffered_.store(out_.buffered(), std::memory_order_relaxed);
         if (result == net::OutputQueue::Flush::blocked) {
-            wake(writers_);
+            wake_writers();
             wait_writable();
             return;
         }
@@ -739,7 +767,7 @@ void Session::flush() {
             return;
         }
     }
-    wake(writers_);
+    wake_writers();
     if (out_.empty() && close_after_flush_) linger_close();
 }
 
@@ -753,9 +781,9 @@ void Session::linger_close() {
         close_socket();
         return;
     }
-    if (!close_timer_) {
-        close_timer_ = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
-        close_timer_->async_wait([self = shared_from_this()](std::error_code e) {
+    if (!rare().close_timer) {
+        rare().close_timer = std::make_unique<asio::steady_timer>(loop_.context(), options_.close_timeout);
+        rare_->close_timer->async_wait([self = shared_from_this()](std::error_code e) {
             if (!e) self->close_socket();
         });
     }
@@ -808,16 +836,16 @@ void Session::drop(CloseCode code, std::string_view reason) {
 }
 
 void Session::start_ping_policy(PingPolicy policy) {
-    ping_policy_ = std::move(policy);
+    rare().ping_policy = std::move(policy);
     on_ping_deadline();  // Sisk's Start() sends the first one at once
 }
 
 void Session::on_ping_deadline() {
-    if (finished_ || close_sent_ || !ping_policy_) return;
+    if (finished_ || close_sent_ || !rare_ || !rare_->ping_policy) return;
     const auto keep = last_activity_;  // a ping is not a message: wait_for_close(idle) ignores it
-    queue_message(Opcode::text, ping_policy_->data);
+    queue_message(Opcode::text, rare_->ping_policy->data);
     last_activity_ = keep;
-    loop_.deadlines.schedule(ping_deadline_, ping_policy_->interval);
+    loop_.deadlines.schedule(rare_->ping_deadline, rare_->ping_policy->interval);
 }
 
 void Session::on_keepalive_deadline() {
@@ -845,7 +873,7 @@ std::optional<CloseCode> Session::close_code() const {
 
 std::string Session::close_reason() const {
     if (state() != WebSocketState::closed) return {};
-    return close_reason_;
+    return rare_ ? rare_->close_reason : std::string();
 }
 
 }  // namespace herald::websocket

@@ -39,11 +39,11 @@ inline constexpr std::uint64_t kPayloadReadMax = 256 * 1024;
 inline constexpr std::size_t kRecycleBytes = 4096;
 
 // What a session keeps of its WebSocketOptions: the handshake's fields (subprotocols, origins,
-// headers) are spent by the time it exists, and an idle connection should not carry them.
+// headers) are spent by the time it exists, and an idle connection should not carry them. The id
+// lives with the subprotocol (Session::Names), which most connections do not have.
 struct SessionOptions {
     explicit SessionOptions(const WebSocketOptions& o)
-        : id(o.id),
-          max_message_bytes(o.max_message_bytes),
+        : max_message_bytes(o.max_message_bytes),
           buffer_size(o.buffer_size),
           max_backlog_bytes(o.max_backlog_bytes),
           receive_timeout(o.receive_timeout),
@@ -54,7 +54,6 @@ struct SessionOptions {
           duplicate_id(o.duplicate_id),
           filter_ping_messages(o.filter_ping_messages) {}
 
-    std::string id;
     std::size_t max_message_bytes;
     std::size_t buffer_size;
     std::size_t max_backlog_bytes;
@@ -103,13 +102,29 @@ public:
     Task<void> wait_for_close(std::optional<std::chrono::milliseconds> idle);
 
     // ---- callbacks (set on the loop thread) ----
+    /// One callback behind a pointer: an unset one costs 8 bytes, not a std::function's 32.
+    template <class Signature>
+    class Slot;
+    template <class... Args>
+    class Slot<void(Args...)> {
+    public:
+        Slot& operator=(std::function<void(Args...)> f) {
+            fn_ = f ? std::make_unique<std::function<void(Args...)>>(std::move(f)) : nullptr;
+            return *this;
+        }
+        explicit operator bool() const noexcept { return fn_ != nullptr; }
+        void operator()(Args... args) const { (*fn_)(std::forward<Args>(args)...); }
+
+    private:
+        std::unique_ptr<std::function<void(Args...)>> fn_;
+    };
     struct Callbacks {
-        std::function<void(WebSocket&, std::string_view)> on_text;
-        std::function<void(WebSocket&, std::span<const std::byte>)> on_binary;
-        std::function<void(WebSocket&, Message&)> on_message;
-        std::function<void(WebSocket&, CloseCode, std::string_view)> on_close;
-        std::function<void(WebSocket&, std::string_view)> on_ping;
-        std::function<void(WebSocket&, std::string_view)> on_pong;
+        Slot<void(WebSocket&, std::string_view)> on_text;
+        Slot<void(WebSocket&, std::span<const std::byte>)> on_binary;
+        Slot<void(WebSocket&, Message&)> on_message;
+        Slot<void(WebSocket&, CloseCode, std::string_view)> on_close;
+        Slot<void(WebSocket&, std::string_view)> on_ping;
+        Slot<void(WebSocket&, std::string_view)> on_pong;
     };
     /// Created on first use: an idle connection that sets none (a receive() loop) carries none.
     Callbacks& callbacks();
@@ -118,13 +133,13 @@ public:
     WebSocketState state() const noexcept { return state_.load(std::memory_order_acquire); }
     std::optional<CloseCode> close_code() const;
     std::string close_reason() const;
-    const std::string& subprotocol() const noexcept { return subprotocol_; }
+    const std::string& subprotocol() const noexcept;
     const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
     std::size_t buffered_amount() const noexcept { return buffered_.load(std::memory_order_relaxed); }
 
     /// Built on first use from the compact copy kept per connection.
     const Headers& request_headers() const noexcept;
-    const std::string& id() const noexcept { return options_.id; }
+    const std::string& id() const noexcept;
     /// Starts (or replaces) Sisk's data ping (loop thread).
     void start_ping_policy(PingPolicy policy);
     /// Sends a Close and closes TCP once it is written, without waiting for the peer (loop thread).
@@ -149,10 +164,10 @@ private:
     bool take_payload(std::span<char> piece, bool stored);
     bool wants_payload_read() const noexcept;
     void read_payload();
-    void handle_control();
+    void handle_control(std::string_view payload);
     void deliver();
     WebSocket& input_handle();
-    void call(const std::function<void(WebSocket&, std::string_view)>& callback, std::string_view data);
+    void call(const Slot<void(WebSocket&, std::string_view)>& callback, std::string_view data);
     void callback_failed(std::string_view what);
     void fail(const ProtocolError& error);
     void send_close(CloseCode code, std::string_view reason);
@@ -170,7 +185,10 @@ private:
     void close_socket() noexcept;
     void linger_close();
     void discard_input();
-    void wake(std::vector<asio::steady_timer*>& waiters) noexcept;
+    void wake_writers() noexcept;
+    void wake_closers() noexcept;
+    struct Rare;
+    Rare& rare();
     void on_ping_deadline();
     void on_keepalive_deadline();
     bool over_backlog(std::size_t bytes);
@@ -180,26 +198,28 @@ private:
     int fd_ = -1;  // in the loop's poller, which keeps the session alive, until close_socket()
     asio::ip::tcp::endpoint remote_;
     SessionOptions options_;
-    std::string subprotocol_;
+    // Set at construction and never changed, so any thread may read them; absent when both are empty.
+    struct Names {
+        std::string id;
+        std::string subprotocol;
+    };
+    std::unique_ptr<const Names> names_;
     // The upgrade request's fields as "name\0value\0..." (a Headers object per connection would cost
     // several allocations, and most handlers never ask); request_headers() builds it once.
     std::string request_fields_;
     mutable std::once_flag request_headers_once_;
     mutable std::unique_ptr<Headers> request_headers_;
-    std::optional<PingPolicy> ping_policy_;
-    net::Deadline ping_deadline_;
     net::Deadline keepalive_deadline_;
     std::chrono::steady_clock::time_point last_received_;
     FrameOptions frame_options_;
     FrameSequencer sequencer_;
 
     // reading
-    std::string tail_;       // a partial frame header or control payload kept between reads
+    std::string tail_;  // a partial frame header or control payload kept between reads
     FrameHeader frame_{};
     std::uint64_t frame_left_ = 0;
     std::uint64_t frame_pos_ = 0;
     bool in_frame_ = false;
-    std::string control_;
     std::string message_;
     std::list<Message> inbox_;  // not a deque: libstdc++'s allocates its map and a block even when empty
     std::size_t inbox_bytes_ = 0;
@@ -212,7 +232,7 @@ private:
     bool consuming_ = false;        // input is being parsed: flushes wait for its end
     bool flush_wanted_ = false;
     bool reading_stopped_ = false;
-    std::optional<WebSocket> input_handle_;  // only while input is parsed (input_handle())
+    WebSocket input_handle_;  // only while input is parsed (input_handle()), else empty
 
     // writing
     net::OutputQueue out_;
@@ -225,18 +245,17 @@ private:
     bool transport_dead_ = false;
     bool lingering_ = false;  // our Close is out and our side shut down: input is read and dropped
 
-    // waiting coroutines, woken by cancelling their timers
-    asio::steady_timer* receiver_ = nullptr;
-    std::vector<asio::steady_timer*> writers_;
-    std::vector<asio::steady_timer*> closers_;
+    asio::steady_timer* receiver_ = nullptr;  // a waiting receive(), woken by cancelling its timer
     std::chrono::steady_clock::time_point last_activity_;
-    std::unique_ptr<asio::steady_timer> close_timer_;
     std::unique_ptr<Callbacks> callbacks_;
+    // What few connections use, made on first use on the loop thread (rare()): an idle connection
+    // carries none of it.
+    std::unique_ptr<Rare> rare_;
 
     std::atomic<WebSocketState> state_{WebSocketState::open};
-    // Written once, before state_ turns closed (release); other threads read them only after that.
+    // Written once, before state_ turns closed (release); other threads read it (and the reason, in
+    // rare_) only after that.
     std::optional<CloseCode> close_code_;
-    std::string close_reason_;
     bool finished_ = false;
 };
 
