@@ -16,8 +16,9 @@ public:
 
     /// Queues bytes; small pieces are appended to the last queued buffer so a burst is one iovec.
     void append(std::string_view bytes);
-    /// Queues `first` then `second` as one piece (a frame's header and its payload).
-    void append(std::string_view first, std::string_view second);
+    /// Queues `size` bytes that the caller writes at the returned address before anything else is
+    /// queued or flushed (a frame encoded straight into the queue).
+    char* extend(std::size_t size);
     /// Queues a whole buffer without copying it again.
     void push(std::string bytes);
     /// Queues `bytes`, which lie inside `*owner`, without copying them: the queue holds `owner` until

@@ -206,9 +206,13 @@ void FrameSequencer::reset() noexcept {
 
 // ---- serialization ----
 
-FrameHeaderBytes encode_frame_header(const FrameHeader& header) noexcept {
-    FrameHeaderBytes out;
-    auto* p = reinterpret_cast<unsigned char*>(out.data.data());
+std::size_t frame_header_size(const FrameHeader& header) noexcept {
+    const std::uint64_t length = header.payload_length;
+    return (length < 126 ? 2 : length <= 0xFFFF ? 4 : 10) + (header.masked ? 4 : 0);
+}
+
+std::size_t encode_frame_header(const FrameHeader& header, char* out) noexcept {
+    auto* p = reinterpret_cast<unsigned char*>(out);
     p[0] = static_cast<unsigned char>((header.fin ? 0x80 : 0) | (header.rsv1 ? rsv1_bit : 0) |
                                       (header.rsv2 ? rsv2_bit : 0) | (header.rsv3 ? rsv3_bit : 0) |
                                       (static_cast<unsigned>(header.opcode) & 0x0F));
@@ -231,7 +235,12 @@ FrameHeaderBytes encode_frame_header(const FrameHeader& header) noexcept {
         std::memcpy(p + pos, header.mask_key.data(), 4);
         pos += 4;
     }
-    out.size = static_cast<std::uint8_t>(pos);
+    return pos;
+}
+
+FrameHeaderBytes encode_frame_header(const FrameHeader& header) noexcept {
+    FrameHeaderBytes out;
+    out.size = static_cast<std::uint8_t>(encode_frame_header(header, out.data.data()));
     return out;
 }
 

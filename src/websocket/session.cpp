@@ -657,8 +657,12 @@ std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
                                  (options_.buffer_size == 0 || payload.size() <= options_.buffer_size);
     FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     if (one_small_frame) {
-        // The common case, without the plan's loop: the header and payload copied in one go.
-        out_.append(encode_frame_header(plan.header(0)).view(), payload);
+        // The common case, without the plan's loop: the frame encoded straight into the queue.
+        const FrameHeader header = plan.header(0);
+        const std::size_t header_size = frame_header_size(header);
+        char* at = out_.extend(header_size + payload.size());
+        encode_frame_header(header, at);
+        std::memcpy(at + header_size, payload.data(), payload.size());
     } else {
         queue_planned(plan, payload, owner);
     }

@@ -166,6 +166,11 @@ struct FrameHeaderBytes {
 /// Serializes `header` with the shortest length encoding (and the masking key when `masked`). It does
 /// not validate: sending only legal frames (control payload ≤ 125 bytes, FIN set) is the caller's job.
 FrameHeaderBytes encode_frame_header(const FrameHeader& header) noexcept;
+/// The size encode_frame_header() gives `header`: 2, 4 or 10 bytes, plus 4 for the masking key.
+std::size_t frame_header_size(const FrameHeader& header) noexcept;
+/// As encode_frame_header(), written to `out`, which has frame_header_size(header) bytes of room;
+/// returns that size. Lets a frame be written straight into an output buffer.
+std::size_t encode_frame_header(const FrameHeader& header, char* out) noexcept;
 /// Appends a whole frame to `out`: `header` with payload_length set to payload.size(), then the payload,
 /// masked with header.mask_key when header.masked. For control frames and tests, not the data path.
 void append_frame(std::string& out, FrameHeader header, std::string_view payload);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -58,13 +59,16 @@ TEST(OutputQueue, SharedPiecesAreWrittenInOrderWithOwnedOnes) {
     EXPECT_EQ(q.written(), q.queued());
 }
 
-TEST(OutputQueue, TwoPartAppendsCoalesceIntoOneWrite) {
+TEST(OutputQueue, ExtendedBytesCoalesceWithAppendedOnes) {
     Pipe pipe;
     OutputQueue q;
-    for (int i = 0; i < 50; ++i) q.append("<" + std::to_string(i) + ">", "payload");
-    q.append({}, {});  // nothing to queue
     std::string expected;
-    for (int i = 0; i < 50; ++i) expected += "<" + std::to_string(i) + ">payload";
+    for (int i = 0; i < 50; ++i) {
+        const std::string piece = "<" + std::to_string(i) + ">";
+        std::memcpy(q.extend(piece.size()), piece.data(), piece.size());
+        q.append("payload");
+        expected += piece + "payload";
+    }
     EXPECT_EQ(q.buffered(), expected.size());
     EXPECT_EQ(q.flush(pipe.out), OutputQueue::Flush::done);
     EXPECT_EQ(pipe.drain(), expected);

@@ -509,6 +509,8 @@ TEST(FrameWriter, MinimalLengthEncodingAndSizes) {
             encode_frame_header({.opcode = Opcode::binary, .masked = true, .mask_key = rfc_key, .payload_length = c.length});
         EXPECT_EQ(masked.size, c.size + 4) << c.length;
         EXPECT_LE(masked.size, max_frame_header_size);
+        EXPECT_EQ(frame_header_size({.opcode = Opcode::binary, .payload_length = c.length}), c.size);
+        EXPECT_EQ(frame_header_size({.opcode = Opcode::binary, .masked = true, .payload_length = c.length}), c.size + 4);
         EXPECT_EQ(masked.view().substr(masked.size - 4), bytes({0x37, 0xfa, 0x21, 0x3d}));
     }
     EXPECT_EQ(encode_frame_header({.opcode = Opcode::binary, .payload_length = 0x0102030405060708ULL}).view(),
