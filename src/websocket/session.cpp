@@ -655,16 +655,16 @@ std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
         return std::make_error_code(finished_ ? std::errc::not_connected : std::errc::no_buffer_space);
     const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
                                  (options_.buffer_size == 0 || payload.size() <= options_.buffer_size);
-    FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     if (one_small_frame) {
-        // The common case, without the plan's loop: the frame encoded straight into the queue.
-        const FrameHeader header = plan.header(0);
+        // The common case, without a plan (its division) or its loop: one frame encoded straight into
+        // the queue.
+        const FrameHeader header{.opcode = opcode, .payload_length = payload.size()};
         const std::size_t header_size = frame_header_size(header);
         char* at = out_.extend(header_size + payload.size());
         encode_frame_header(header, at);
         std::memcpy(at + header_size, payload.data(), payload.size());
     } else {
-        queue_planned(plan, payload, owner);
+        queue_planned(FragmentPlan(opcode, payload.size(), options_.buffer_size), payload, owner);
     }
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
     // Within a read, the time it arrived is recent enough, and saves a clock read per message.
