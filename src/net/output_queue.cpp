@@ -22,9 +22,12 @@ constexpr std::size_t kFirstReserve = 1000;
 // Small buffers of drained queues, kept for the next queue on this thread. Answers wait for the end of
 // the loop's batch, so hundreds of queues hold a buffer at once and free them together: more than
 // malloc's per-thread cache keeps, and the rest would go through its slow paths every turn. Bounded:
-// 256 buffers of at most 4 KiB per thread.
+// 256 buffers of at most 4 KiB per thread. Buffers are kept at their full size (see Buffer), zeroed
+// once when first made. The list of a drained queue is kept too (one per thread), as a queue drains
+// and fills again on every read of a busy connection.
 thread_local bool pool_gone = false;  // trivially destructible: readable during thread exit
 
+template <class List>
 class BufferPool {
 public:
     static constexpr std::size_t max_capacity = 4096;
@@ -34,13 +37,15 @@ public:
     BufferPool& operator=(const BufferPool&) = delete;
     ~BufferPool() { pool_gone = true; }
 
+    // A buffer of at least `size` bytes, all of them in use (its size is its capacity).
     std::string take(std::size_t size) {
         std::string buffer;
-        if (!free_.empty() && size <= free_.back().capacity()) {
+        if (!free_.empty() && size <= free_.back().size()) {
             buffer = std::move(free_.back());
             free_.pop_back();
         } else {
             buffer.reserve(std::max(size, kFirstReserve));
+            buffer.resize(buffer.capacity());
         }
         return buffer;
     }
@@ -55,16 +60,27 @@ public:
                 return;
             }
         }
-        buffer.clear();
+        buffer.resize(capacity);  // stays a no-op for a buffer that came from here
         free_.push_back(std::move(buffer));
+    }
+
+    // An empty list, with room when one was kept.
+    List take_list() noexcept { return std::move(list_); }
+
+    void give_list(List& list) noexcept {
+        if (list.capacity() > max_list_capacity || list.capacity() <= list_.capacity()) return;
+        list.clear();
+        list_ = std::move(list);
     }
 
 private:
     static constexpr std::size_t max_buffers = 256;
+    static constexpr std::size_t max_list_capacity = 16;
     std::vector<std::string> free_;
+    List list_;
 };
 
-thread_local BufferPool pool;
+thread_local BufferPool<std::vector<QueuedBuffer>> pool;
 
 void recycle(std::string& buffer) noexcept {
     if (!pool_gone) pool.give(buffer);
@@ -76,17 +92,18 @@ void OutputQueue::append(std::string_view bytes) {
     if (!bytes.empty()) std::memcpy(extend(bytes.size()), bytes.data(), bytes.size());
 }
 
-char* OutputQueue::extend(std::size_t size) {
+char* OutputQueue::extend_slow(std::size_t size) {
     // The front buffer may be partly written, and shared bytes are not ours to extend: only later,
-    // owned buffers grow. A new buffer reserves room for the small pieces that follow it in this turn.
+    // owned buffers grow. A new buffer has room for the small pieces that follow it in this turn.
     const bool can_grow = !empty() && !buffers_.back().owner && !(buffers_.size() - head_ == 1 && offset_ > 0) &&
-                          buffers_.back().own.size() + size <= kCoalesceLimit;
-    if (!can_grow) add(Buffer{.own = pool_gone ? std::string() : pool.take(size)});
-    std::string& own = buffers_.back().own;
-    const std::size_t at = own.size();
-    own.resize(at + size);
+                          buffers_.back().used + size <= kCoalesceLimit;
+    if (!can_grow) add(Buffer{.own = pool_gone ? std::string(size, '\0') : pool.take(size)});
+    Buffer& back = buffers_.back();
+    const std::size_t at = back.used;
+    if (back.own.size() < at + size) back.own.resize(std::max(at + size, std::min(2 * back.own.size(), kCoalesceLimit)));
+    back.used = at + size;
     queued_ += size;
-    return own.data() + at;
+    return back.own.data() + at;
 }
 
 void OutputQueue::push(std::string bytes) {
@@ -96,7 +113,8 @@ void OutputQueue::push(std::string bytes) {
         return;
     }
     queued_ += bytes.size();
-    add(Buffer{.own = std::move(bytes)});
+    const std::size_t used = bytes.size();
+    add(Buffer{.own = std::move(bytes), .used = used});
 }
 
 void OutputQueue::push_shared(std::shared_ptr<const std::string> owner, std::string_view bytes) {
@@ -106,6 +124,7 @@ void OutputQueue::push_shared(std::shared_ptr<const std::string> owner, std::str
 }
 
 void OutputQueue::add(Buffer buffer) {
+    if (buffers_.capacity() == 0 && !pool_gone) buffers_ = pool.take_list();
     // A queue that never drains completely must not grow a tail of written slots.
     if (head_ >= 32 && head_ * 2 >= buffers_.size()) {
         buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(head_));
@@ -122,6 +141,7 @@ void OutputQueue::pop_front() noexcept {
         return;
     }
     // Drained: give the memory back, so an idle connection holds none.
+    if (!pool_gone) pool.give_list(buffers_);
     std::vector<Buffer>().swap(buffers_);
     head_ = 0;
 }
@@ -186,7 +206,7 @@ void OutputQueue::truncate(std::uint64_t total) noexcept {
             if (back.owner)
                 back.shared.remove_suffix(excess);
             else
-                back.own.resize(back.own.size() - excess);
+                back.used -= excess;
             queued_ -= excess;
         }
     }

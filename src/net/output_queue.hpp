@@ -10,6 +10,18 @@
 
 namespace herald::net {
 
+// One buffer of an OutputQueue (internal): bytes of its own (the first `used` of `own`, which is kept
+// at its full capacity so that appending writes no zeros first), or a view into a buffer shared with
+// others.
+struct QueuedBuffer {
+    std::string own{};
+    std::size_t used = 0;
+    std::shared_ptr<const std::string> owner{};
+    std::string_view shared{};
+    const char* data() const noexcept { return owner ? shared.data() : own.data(); }
+    std::size_t size() const noexcept { return owner ? shared.size() : used; }
+};
+
 class OutputQueue {
 public:
     enum class Flush : std::uint8_t { done, blocked, failed };
@@ -18,7 +30,19 @@ public:
     void append(std::string_view bytes);
     /// Queues `size` bytes that the caller writes at the returned address before anything else is
     /// queued or flushed (a frame encoded straight into the queue).
-    char* extend(std::size_t size);
+    char* extend(std::size_t size) {
+        // The common case inline: room left in the last buffer, which is ours and not being written.
+        if (!empty()) {
+            Buffer& back = buffers_.back();
+            if (back.own.size() - back.used >= size && !back.owner && (offset_ == 0 || buffers_.size() - head_ > 1)) {
+                char* at = back.own.data() + back.used;
+                back.used += size;
+                queued_ += size;
+                return at;
+            }
+        }
+        return extend_slow(size);
+    }
     /// Queues a whole buffer without copying it again.
     void push(std::string bytes);
     /// Queues `bytes`, which lie inside `*owner`, without copying them: the queue holds `owner` until
@@ -40,14 +64,8 @@ public:
     std::uint64_t written() const noexcept { return written_; }
 
 private:
-    // One queued buffer: bytes of its own, or a view into a buffer shared with others.
-    struct Buffer {
-        std::string own{};
-        std::shared_ptr<const std::string> owner{};
-        std::string_view shared{};
-        const char* data() const noexcept { return owner ? shared.data() : own.data(); }
-        std::size_t size() const noexcept { return owner ? shared.size() : own.size(); }
-    };
+    using Buffer = QueuedBuffer;
+    char* extend_slow(std::size_t size);
     void add(Buffer buffer);
     void pop_front() noexcept;
 

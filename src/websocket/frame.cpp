@@ -16,36 +16,53 @@ std::optional<ProtocolError> protocol_error(std::string_view reason) noexcept {
 // built in the caller's slot (a copy of a result assembled byte by byte stalls the loads that follow).
 FrameParseResult parse_header(const unsigned char* p, std::size_t n, const FrameOptions& options) noexcept {
     FrameParseResult r;
-    const auto fail = [&r](CloseCode code, std::string_view reason) -> FrameParseResult& {
+    // Every exit returns `r` itself, so it is built in the caller's slot (NRVO), never copied.
+    const auto fail = [&r](CloseCode code, std::string_view reason) {
         r.status = ParseStatus::error;
         r.error = ProtocolError{code, reason};
-        return r;
     };
     if (n < 1) return r;
     const unsigned b0 = p[0];
     const bool fin = (b0 & 0x80) != 0;
     const unsigned rsv = b0 & 0x70;
     const auto raw_opcode = static_cast<std::uint8_t>(b0 & 0x0F);
-    if ((rsv & ~unsigned{options.allowed_rsv}) != 0)
-        return fail(CloseCode::protocol_error, "reserved bit set without a negotiated extension");
-    if (!is_known_opcode(raw_opcode)) return fail(CloseCode::protocol_error, "reserved opcode");
+    if ((rsv & ~unsigned{options.allowed_rsv}) != 0) {
+        fail(CloseCode::protocol_error, "reserved bit set without a negotiated extension");
+        return r;
+    }
+    if (!is_known_opcode(raw_opcode)) {
+        fail(CloseCode::protocol_error, "reserved opcode");
+        return r;
+    }
     const auto opcode = static_cast<Opcode>(raw_opcode);
     const bool control = is_control(opcode);
     // No extension gives control frames a meaning for the reserved bits; RFC 7692 forbids RSV1 there.
-    if (control && rsv != 0) return fail(CloseCode::protocol_error, "reserved bit set on a control frame");
-    if (control && !fin) return fail(CloseCode::protocol_error, "fragmented control frame");
+    if (control && rsv != 0) {
+        fail(CloseCode::protocol_error, "reserved bit set on a control frame");
+        return r;
+    }
+    if (control && !fin) {
+        fail(CloseCode::protocol_error, "fragmented control frame");
+        return r;
+    }
 
     if (n < 2) return r;
     const unsigned b1 = p[1];
     const bool masked = (b1 & 0x80) != 0;
     const unsigned len7 = b1 & 0x7F;
     // §5.1: clients mask every frame, servers none, and the receiver fails the connection otherwise.
-    if (options.role == Role::server && !masked)
-        return fail(CloseCode::protocol_error, "unmasked frame from a client");
-    if (options.role == Role::client && masked)
-        return fail(CloseCode::protocol_error, "masked frame from a server");
-    if (control && len7 > max_control_payload)
-        return fail(CloseCode::protocol_error, "control frame payload over 125 bytes");
+    if (options.role == Role::server && !masked) {
+        fail(CloseCode::protocol_error, "unmasked frame from a client");
+        return r;
+    }
+    if (options.role == Role::client && masked) {
+        fail(CloseCode::protocol_error, "masked frame from a server");
+        return r;
+    }
+    if (control && len7 > max_control_payload) {
+        fail(CloseCode::protocol_error, "control frame payload over 125 bytes");
+        return r;
+    }
 
     std::size_t pos = 2;
     std::uint64_t length = len7;
@@ -55,14 +72,18 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
         pos = 4;
     } else if (len7 == 127) {
         if (n < 10) return r;
-        if ((p[2] & 0x80) != 0)
-            return fail(CloseCode::protocol_error, "64-bit payload length with the most significant bit set");
+        if ((p[2] & 0x80) != 0) {
+            fail(CloseCode::protocol_error, "64-bit payload length with the most significant bit set");
+            return r;
+        }
         length = 0;
         for (std::size_t i = 2; i < 10; ++i) length = (length << 8) | p[i];
         pos = 10;
     }
-    if (length > options.max_payload_bytes)
-        return fail(CloseCode::message_too_big, "frame payload over the size limit");
+    if (length > options.max_payload_bytes) {
+        fail(CloseCode::message_too_big, "frame payload over the size limit");
+        return r;
+    }
     if (masked) {
         if (n < pos + 4) return r;
         std::memcpy(r.header.mask_key.data(), p + pos, 4);
@@ -110,6 +131,12 @@ void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, Mas
         std::memcpy(to + i + 16, &b1, 16);
         std::memcpy(to + i + 32, &b2, 16);
         std::memcpy(to + i + 48, &b3, 16);
+    }
+    for (; i + 16 <= n; i += 16) {
+        Block b;
+        std::memcpy(&b, from + i, 16);
+        b ^= kb;
+        std::memcpy(to + i, &b, 16);
     }
     for (; i + 8 <= n; i += 8) {
         std::uint64_t w;
@@ -205,11 +232,6 @@ void FrameSequencer::reset() noexcept {
 }
 
 // ---- serialization ----
-
-std::size_t frame_header_size(const FrameHeader& header) noexcept {
-    const std::uint64_t length = header.payload_length;
-    return (length < 126 ? 2 : length <= 0xFFFF ? 4 : 10) + (header.masked ? 4 : 0);
-}
 
 std::size_t encode_frame_header(const FrameHeader& header, char* out) noexcept {
     auto* p = reinterpret_cast<unsigned char*>(out);

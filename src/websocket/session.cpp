@@ -32,49 +32,65 @@ constexpr std::size_t kDeferFlushBytes = 16 * 1024;
 
 bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
 
-// Large message buffers freed on a thread are kept for the next large message received there (a
-// loop's thread, in practice). Without it every megabyte-sized message is fresh memory from the
-// kernel: glibc gives the top of the heap back once it is free, and the page faults and zeroing of
-// the next allocation cost more than the payload's copies. Bounded: a few buffers, 16 MiB in all.
-thread_local bool spare_buffers_gone = false;  // trivially destructible: readable during thread exit
-
+// Message buffers freed on a thread are kept for the next message received there (a loop's thread,
+// in practice). Large ones: without them every megabyte-sized message is fresh memory from the
+// kernel (glibc gives the top of the heap back once it is free, and the page faults and zeroing of
+// the next allocation cost more than the payload's copies). Small ones: a connection gives its buffer
+// back at the end of each read (an idle connection keeps none), and the next read of any connection
+// takes it instead of a malloc and free per read. Bounded in count and bytes.
 class SpareBuffers {
 public:
-    static constexpr std::size_t min_bytes = kLargeFrameBytes;
+    struct Limits {
+        std::size_t min_bytes;   // smaller buffers are simply freed
+        std::size_t max_bytes;   // and larger ones
+        std::size_t max_buffers;
+        std::size_t max_total_bytes;
+    };
 
-    SpareBuffers() = default;
+    explicit SpareBuffers(Limits limits) : limits_(limits) { spare_.reserve(limits.max_buffers); }
     SpareBuffers(const SpareBuffers&) = delete;
     SpareBuffers& operator=(const SpareBuffers&) = delete;
-    // A buffer freed later in the thread's exit (a session outliving it) is then simply freed.
-    ~SpareBuffers() { spare_buffers_gone = true; }
 
+    // A buffer of at least `capacity` bytes (its old contents, if any, are the caller's to cut), or none.
     std::string take(std::size_t capacity) {
-        for (auto it = spare_.begin(); it != spare_.end(); ++it) {
-            if (it->capacity() < capacity) continue;
-            std::string buffer = std::move(*it);
+        for (std::size_t i = spare_.size(); i-- > 0;) {
+            if (spare_[i].capacity() < capacity) continue;
+            std::string buffer = std::move(spare_[i]);
             bytes_ -= buffer.capacity();
-            spare_.erase(it);
+            if (i + 1 != spare_.size()) spare_[i] = std::move(spare_.back());
+            spare_.pop_back();
             return buffer;
         }
         return {};
     }
 
+    // Keeps the buffer (which is left empty) if the limits allow; otherwise leaves it alone.
     void give(std::string& buffer) noexcept {
         const std::size_t bytes = buffer.capacity();
+        if (bytes < limits_.min_bytes || bytes > limits_.max_bytes || spare_.size() == limits_.max_buffers ||
+            bytes_ + bytes > limits_.max_total_bytes)
+            return;
         // Kept at its size: the next user overwrites what it needs and cuts the rest, without zeroing.
-        if (bytes < min_bytes || spare_.size() == max_buffers || bytes_ + bytes > max_bytes) return;
         spare_.push_back(std::move(buffer));
         bytes_ += bytes;
     }
 
 private:
-    static constexpr std::size_t max_buffers = 8;
-    static constexpr std::size_t max_bytes = 16 << 20;
-    std::vector<std::string> spare_ = std::vector<std::string>(0);
+    Limits limits_;
+    std::vector<std::string> spare_;
     std::size_t bytes_ = 0;
 };
 
-thread_local SpareBuffers spare_buffers;
+thread_local bool spares_gone = false;  // trivially destructible: readable during thread exit
+
+struct ThreadSpares {
+    SpareBuffers large{{.min_bytes = kLargeFrameBytes, .max_bytes = 16 << 20, .max_buffers = 8, .max_total_bytes = 16 << 20}};
+    SpareBuffers small{{.min_bytes = 16, .max_bytes = kRecycleBytes, .max_buffers = 8, .max_total_bytes = 32 << 10}};
+    // A buffer freed later in the thread's exit (a session outliving it) is then simply freed.
+    ~ThreadSpares() { spares_gone = true; }
+};
+
+thread_local ThreadSpares spares;
 
 const std::string kNoName;
 
@@ -305,8 +321,12 @@ void Session::parse_frames(char* data, std::size_t size) {
     }
     if (reading_stopped_ || finished_) return;
     tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
-    // Between messages an idle connection keeps no message buffer (a recycled one included).
-    if (!in_frame_ && message_.empty() && message_.capacity() > std::string().capacity()) std::string().swap(message_);
+    // Between messages an idle connection keeps no message buffer: a small one serves the next read
+    // of this loop, of any connection.
+    if (!in_frame_ && message_.empty() && message_.capacity() > std::string().capacity()) {
+        spares.small.give(message_);
+        std::string().swap(message_);
+    }
 }
 
 // Reserves the message's announced size once (already checked against the limit), not by doubling
@@ -316,8 +336,11 @@ void Session::parse_frames(char* data, std::size_t size) {
 void Session::prepare_payload(std::uint64_t length) {
     const auto size = message_.size() + static_cast<std::size_t>(length);
     if (length >= kLargeFrameBytes && message_.empty()) {
-        message_ = spare_buffers.take(size);
+        message_ = spares.large.take(size);
         if (message_.size() > size) message_.resize(size);
+    } else if (message_.capacity() < size && message_.empty() && size <= kRecycleBytes) {
+        message_ = spares.small.take(size);
+        message_.clear();
     }
     if (message_.capacity() < size) message_.reserve(size);
     if (length < kLargeFrameBytes) return;
@@ -634,7 +657,7 @@ std::shared_ptr<const std::string> Session::share_payload(std::string payload) {
     // The buffer goes back to the spares of the thread that frees it, normally this loop's after the write.
     return std::shared_ptr<const std::string>(new std::string(std::move(payload)), [](const std::string* p) {
         std::unique_ptr<std::string> owned(const_cast<std::string*>(p));
-        if (!spare_buffers_gone) spare_buffers.give(*owned);
+        if (!spares_gone) spares.large.give(*owned);
     });
 }
 
@@ -813,8 +836,7 @@ void Session::discard_input() {
 // The next edge of room to write flushes (on_ready()): the queue stopped at EAGAIN, so one will come.
 void Session::wait_writable() { write_armed_ = true; }
 
-bool Session::over_backlog(std::size_t bytes) {
-    if (buffered_.load(std::memory_order_relaxed) + bytes <= options_.max_backlog_bytes) return false;
+bool Session::backlog_full(std::size_t bytes) {
     if (options_.backlog_policy == BacklogPolicy::drop_message) {
         log().debug("websocket {}: backlog full, message of {} bytes dropped", remote_.address().to_string(), bytes);
         return true;

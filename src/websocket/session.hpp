@@ -191,7 +191,11 @@ private:
     Rare& rare();
     void on_ping_deadline();
     void on_keepalive_deadline();
-    bool over_backlog(std::size_t bytes);
+    // True when `bytes` more would pass max_backlog_bytes; the policy is then applied (backlog_full()).
+    bool over_backlog(std::size_t bytes) {
+        return buffered_.load(std::memory_order_relaxed) + bytes > options_.max_backlog_bytes && backlog_full(bytes);
+    }
+    bool backlog_full(std::size_t bytes);
 
     net::Reactor& loop_;
     WebSocketRegistry* registry_;

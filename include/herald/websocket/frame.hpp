@@ -167,7 +167,10 @@ struct FrameHeaderBytes {
 /// not validate: sending only legal frames (control payload ≤ 125 bytes, FIN set) is the caller's job.
 FrameHeaderBytes encode_frame_header(const FrameHeader& header) noexcept;
 /// The size encode_frame_header() gives `header`: 2, 4 or 10 bytes, plus 4 for the masking key.
-std::size_t frame_header_size(const FrameHeader& header) noexcept;
+inline std::size_t frame_header_size(const FrameHeader& header) noexcept {
+    const std::uint64_t length = header.payload_length;
+    return (length < 126 ? 2 : length <= 0xFFFF ? 4 : 10) + (header.masked ? 4 : 0);
+}
 /// As encode_frame_header(), written to `out`, which has frame_header_size(header) bytes of room;
 /// returns that size. Lets a frame be written straight into an output buffer.
 std::size_t encode_frame_header(const FrameHeader& header, char* out) noexcept;

@@ -73,7 +73,9 @@ struct WebSocketOptions {
 /// A received message: text (valid UTF-8) or binary.
 class Message {
 public:
-    Message(bool is_text, std::string data) : data_(std::move(data)), text_(is_text) {}
+    /// A message of `data`, moved in or copied.
+    Message(bool is_text, std::string&& data) noexcept : data_(std::move(data)), text_(is_text) {}
+    Message(bool is_text, const std::string& data) : data_(data), text_(is_text) {}
     bool is_text() const noexcept { return text_; }
     bool is_binary() const noexcept { return !text_; }
     /// The payload as text (for binary messages: the raw bytes).
