@@ -233,33 +233,6 @@ void FrameSequencer::reset() noexcept {
 
 // ---- serialization ----
 
-std::size_t encode_frame_header(const FrameHeader& header, char* out) noexcept {
-    auto* p = reinterpret_cast<unsigned char*>(out);
-    p[0] = static_cast<unsigned char>((header.fin ? 0x80 : 0) | (header.rsv1 ? rsv1_bit : 0) |
-                                      (header.rsv2 ? rsv2_bit : 0) | (header.rsv3 ? rsv3_bit : 0) |
-                                      (static_cast<unsigned>(header.opcode) & 0x0F));
-    const unsigned char mask_bit = header.masked ? 0x80 : 0;
-    const std::uint64_t length = header.payload_length;
-    std::size_t pos = 2;
-    if (length < 126) {
-        p[1] = static_cast<unsigned char>(mask_bit | length);
-    } else if (length <= 0xFFFF) {
-        p[1] = mask_bit | 126;
-        p[2] = static_cast<unsigned char>(length >> 8);
-        p[3] = static_cast<unsigned char>(length);
-        pos = 4;
-    } else {
-        p[1] = mask_bit | 127;
-        for (std::size_t i = 0; i < 8; ++i) p[2 + i] = static_cast<unsigned char>(length >> (56 - 8 * i));
-        pos = 10;
-    }
-    if (header.masked) {
-        std::memcpy(p + pos, header.mask_key.data(), 4);
-        pos += 4;
-    }
-    return pos;
-}
-
 FrameHeaderBytes encode_frame_header(const FrameHeader& header) noexcept {
     FrameHeaderBytes out;
     out.size = static_cast<std::uint8_t>(encode_frame_header(header, out.data.data()));

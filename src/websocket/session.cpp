@@ -323,26 +323,26 @@ void Session::parse_frames(char* data, std::size_t size) {
     tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
     // Between messages an idle connection keeps no message buffer: a small one serves the next read
     // of this loop, of any connection.
-    if (!in_frame_ && message_.empty() && message_.capacity() > std::string().capacity()) {
-        spares.small.give(message_);
-        std::string().swap(message_);
+    if (!in_frame_ && incoming_.data_.empty() && incoming_.data_.capacity() > std::string().capacity()) {
+        spares.small.give(incoming_.data_);
+        std::string().swap(incoming_.data_);
     }
 }
 
 // Reserves the message's announced size once (already checked against the limit), not by doubling
 // while a large frame arrives. A large frame's bytes are then written in place (reading_payload_) at
 // payload_end_ - frame_left_, into a reused buffer when there is one: its old bytes are overwritten,
-// not zeroed first. message_.size() may run ahead of the bytes written, never past payload_end_.
+// not zeroed first. incoming_.data_.size() may run ahead of the bytes written, never past payload_end_.
 void Session::prepare_payload(std::uint64_t length) {
-    const auto size = message_.size() + static_cast<std::size_t>(length);
-    if (length >= kLargeFrameBytes && message_.empty()) {
-        message_ = spares.large.take(size);
-        if (message_.size() > size) message_.resize(size);
-    } else if (message_.capacity() < size && message_.empty() && size <= kRecycleBytes) {
-        message_ = spares.small.take(size);
-        message_.clear();
+    const auto size = incoming_.data_.size() + static_cast<std::size_t>(length);
+    if (length >= kLargeFrameBytes && incoming_.data_.empty()) {
+        incoming_.data_ = spares.large.take(size);
+        if (incoming_.data_.size() > size) incoming_.data_.resize(size);
+    } else if (incoming_.data_.capacity() < size && incoming_.data_.empty() && size <= kRecycleBytes) {
+        incoming_.data_ = spares.small.take(size);
+        incoming_.data_.clear();
     }
-    if (message_.capacity() < size) message_.reserve(size);
+    if (incoming_.data_.capacity() < size) incoming_.data_.reserve(size);
     if (length < kLargeFrameBytes) return;
     payload_end_ = size;
     reading_payload_ = true;
@@ -352,11 +352,11 @@ void Session::prepare_payload(std::uint64_t length) {
 // about to arrive: a peer that announces a large frame and sends little commits little memory.
 char* Session::payload_room(std::size_t bytes) {
     const std::size_t at = payload_end_ - static_cast<std::size_t>(frame_left_);
-    if (message_.size() < at + bytes) message_.resize(at + bytes);
-    return message_.data() + at;
+    if (incoming_.data_.size() < at + bytes) incoming_.data_.resize(at + bytes);
+    return incoming_.data_.data() + at;
 }
 
-// One piece of the current frame's payload; `stored`: it already lies in place at the end of message_.
+// One piece of the current frame's payload; `stored`: it already lies in place at the end of incoming_.data_.
 // False when the frame broke a rule and the connection is failing.
 bool Session::take_payload(std::span<char> piece, bool stored) {
     const bool control = is_control(frame_.opcode);
@@ -377,7 +377,7 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
             fail(*e);
             return false;
         }
-        if (!stored) message_.append(piece.data(), piece.size());
+        if (!stored) incoming_.data_.append(piece.data(), piece.size());
     }
     frame_pos_ += piece.size();
     frame_left_ -= piece.size();
@@ -385,7 +385,7 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
     in_frame_ = false;
     if (reading_payload_) {
         reading_payload_ = false;
-        message_.resize(payload_end_);  // cuts what a reused buffer held past the frame
+        incoming_.data_.resize(payload_end_);  // cuts what a reused buffer held past the frame
     }
     if (auto e = sequencer_.on_frame_end()) {
         fail(*e);
@@ -416,34 +416,39 @@ void Session::read_payload() {
 }
 
 void Session::deliver() {
+    std::string& buffer = incoming_.data_;
     const bool text = sequencer_.message_opcode() == Opcode::text;
-    Message message(text, std::move(message_));
-    message_.clear();
+    incoming_.text_ = text;
     // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
-    if (text && rare_ && rare_->ping_policy && options_.filter_ping_messages && message.text() == rare_->ping_policy->data)
+    if (text && rare_ && rare_->ping_policy && options_.filter_ping_messages && buffer == rare_->ping_policy->data) {
+        buffer.clear();
         return;
+    }
     last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
     const Callbacks* c = callbacks_.get();
     if (c && (c->on_message || (text && c->on_text) || (!text && c->on_binary))) {
+        // The callbacks get the message being assembled itself, not a move of it: one they move out of
+        // leaves an empty buffer behind. A small buffer they leave serves the next message of the read.
         WebSocket& handle = input_handle();
         try {
-            if (text && c->on_text) c->on_text(handle, message.text());
-            if (!text && c->on_binary) c->on_binary(handle, message.bytes());
-            if (c->on_message) c->on_message(handle, message);
+            if (text && c->on_text) c->on_text(handle, incoming_.text());
+            if (!text && c->on_binary) c->on_binary(handle, incoming_.bytes());
+            if (c->on_message) c->on_message(handle, incoming_);
         } catch (const std::exception& e) {
+            buffer.clear();
             callback_failed(e.what());
             return;
         }
-        // A small buffer the callbacks left alone serves the next message of this read: no allocation
-        // per small message.
-        if (message_.empty() && message.size() <= kRecycleBytes) {
-            message_ = message.release();
-            message_.clear();
+        if (buffer.capacity() > kRecycleBytes) {
+            spares.large.give(buffer);
+            std::string().swap(buffer);
         }
+        buffer.clear();
         return;
     }
-    inbox_bytes_ += message.size();
-    inbox_.push_back(std::move(message));
+    inbox_bytes_ += incoming_.size();
+    inbox_.push_back(std::move(incoming_));
+    buffer.clear();  // moved from: empty in practice, and now by rule
     if (receiver_) receiver_->cancel();
 }
 

@@ -224,7 +224,7 @@ private:
     std::uint64_t frame_left_ = 0;
     std::uint64_t frame_pos_ = 0;
     bool in_frame_ = false;
-    std::string message_;
+    Message incoming_{false, std::string()};  // the message being assembled; callbacks get it itself
     std::list<Message> inbox_;  // not a deque: libstdc++'s allocates its map and a block even when empty
     std::size_t inbox_bytes_ = 0;
     bool readable_ = false;        // an edge came and the socket may still hold input

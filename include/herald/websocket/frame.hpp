@@ -18,6 +18,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -173,7 +174,32 @@ inline std::size_t frame_header_size(const FrameHeader& header) noexcept {
 }
 /// As encode_frame_header(), written to `out`, which has frame_header_size(header) bytes of room;
 /// returns that size. Lets a frame be written straight into an output buffer.
-std::size_t encode_frame_header(const FrameHeader& header, char* out) noexcept;
+inline std::size_t encode_frame_header(const FrameHeader& header, char* out) noexcept {
+    auto* p = reinterpret_cast<unsigned char*>(out);
+    p[0] = static_cast<unsigned char>((header.fin ? 0x80 : 0) | (header.rsv1 ? rsv1_bit : 0) |
+                                      (header.rsv2 ? rsv2_bit : 0) | (header.rsv3 ? rsv3_bit : 0) |
+                                      (static_cast<unsigned>(header.opcode) & 0x0F));
+    const unsigned char mask_bit = header.masked ? 0x80 : 0;
+    const std::uint64_t length = header.payload_length;
+    std::size_t pos = 2;
+    if (length < 126) {
+        p[1] = static_cast<unsigned char>(mask_bit | length);
+    } else if (length <= 0xFFFF) {
+        p[1] = mask_bit | 126;
+        p[2] = static_cast<unsigned char>(length >> 8);
+        p[3] = static_cast<unsigned char>(length);
+        pos = 4;
+    } else {
+        p[1] = mask_bit | 127;
+        for (std::size_t i = 0; i < 8; ++i) p[2 + i] = static_cast<unsigned char>(length >> (56 - 8 * i));
+        pos = 10;
+    }
+    if (header.masked) {
+        std::memcpy(p + pos, header.mask_key.data(), 4);
+        pos += 4;
+    }
+    return pos;
+}
 /// Appends a whole frame to `out`: `header` with payload_length set to payload.size(), then the payload,
 /// masked with header.mask_key when header.masked. For control frames and tests, not the data path.
 void append_frame(std::string& out, FrameHeader header, std::string_view payload);

@@ -70,6 +70,10 @@ struct WebSocketOptions {
     std::chrono::milliseconds keepalive_timeout{10'000};  ///< no frame within interval + this: peer is dead (1006)
 };
 
+namespace websocket {
+class Session;
+}
+
 /// A received message: text (valid UTF-8) or binary.
 class Message {
 public:
@@ -89,6 +93,7 @@ public:
     std::string release() noexcept { return std::move(data_); }
 
 private:
+    friend class websocket::Session;  // assembles messages in place, and hands callbacks its own
     std::string data_;
     bool text_;
 };
@@ -96,9 +101,6 @@ private:
 /// Where a connection stands.
 enum class WebSocketState : std::uint8_t { open, closing, closed };
 
-namespace websocket {
-class Session;
-}
 namespace net {
 class Reactor;
 }
