@@ -23,8 +23,8 @@ constexpr std::size_t kFirstReserve = 1000;
 // the loop's batch, so hundreds of queues hold a buffer at once and free them together: more than
 // malloc's per-thread cache keeps, and the rest would go through its slow paths every turn. Bounded:
 // 256 buffers of at most 4 KiB per thread. Buffers are kept at their full size (see Buffer), zeroed
-// once when first made. The list of a drained queue is kept too (one per thread), as a queue drains
-// and fills again on every read of a busy connection.
+// once when first made. The lists of drained queues are kept the same way (256 short ones), as a
+// queue drains and fills again on every read of a busy connection.
 thread_local bool pool_gone = false;  // trivially destructible: readable during thread exit
 
 template <class List>
@@ -65,19 +65,31 @@ public:
     }
 
     // An empty list, with room when one was kept.
-    List take_list() noexcept { return std::move(list_); }
+    List take_list() noexcept {
+        if (lists_.empty()) return {};
+        List list = std::move(lists_.back());
+        lists_.pop_back();
+        return list;
+    }
 
     void give_list(List& list) noexcept {
-        if (list.capacity() > max_list_capacity || list.capacity() <= list_.capacity()) return;
+        if (list.capacity() == 0 || list.capacity() > max_list_capacity || lists_.size() == max_buffers) return;
+        if (lists_.capacity() == 0) {
+            try {
+                lists_.reserve(max_buffers);  // once per thread
+            } catch (const std::bad_alloc&) {
+                return;
+            }
+        }
         list.clear();
-        list_ = std::move(list);
+        lists_.push_back(std::move(list));
     }
 
 private:
     static constexpr std::size_t max_buffers = 256;
     static constexpr std::size_t max_list_capacity = 16;
     std::vector<std::string> free_;
-    List list_;
+    std::vector<List> lists_;
 };
 
 thread_local BufferPool<std::vector<QueuedBuffer>> pool;
