@@ -21,6 +21,28 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
         r.status = ParseStatus::error;
         r.error = ProtocolError{code, reason};
     };
+    // The usual frame, accepted in one step: no RSV bit, a data opcode (or a control one with FIN), a
+    // 7-bit length within the limit, masked as the role requires, the key present. Anything else goes
+    // through the checks below, which judge each field in wire order.
+    if (n >= 2) {
+        const unsigned b0 = p[0], b1 = p[1];
+        const unsigned opcode = b0 & 0x0F;
+        const bool masked = (b1 & 0x80) != 0;
+        const std::size_t length = b1 & 0x7F;
+        const std::size_t size = masked ? 6 : 2;
+        if ((b0 & 0x70) == 0 && (opcode <= 0x2 || ((b0 & 0x80) != 0 && opcode >= 0x8 && opcode <= 0xA)) &&
+            length < 126 && masked == (options.role == Role::server) && length <= options.max_payload_bytes &&
+            n >= size) {
+            r.header.opcode = static_cast<Opcode>(opcode);
+            r.header.fin = (b0 & 0x80) != 0;
+            r.header.masked = masked;
+            if (masked) std::memcpy(r.header.mask_key.data(), p + 2, 4);
+            r.header.payload_length = length;
+            r.status = ParseStatus::complete;
+            r.header_size = size;
+            return r;
+        }
+    }
     if (n < 1) return r;
     const unsigned b0 = p[0];
     const bool fin = (b0 & 0x80) != 0;

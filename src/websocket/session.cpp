@@ -333,7 +333,7 @@ void Session::parse_frames(char* data, std::size_t size) {
 // while a large frame arrives. A large frame's bytes are then written in place (reading_payload_) at
 // payload_end_ - frame_left_, into a reused buffer when there is one: its old bytes are overwritten,
 // not zeroed first. incoming_.data_.size() may run ahead of the bytes written, never past payload_end_.
-void Session::prepare_payload(std::uint64_t length) {
+void Session::grow_payload(std::uint64_t length) {
     const auto size = incoming_.data_.size() + static_cast<std::size_t>(length);
     if (length >= kLargeFrameBytes && incoming_.data_.empty()) {
         incoming_.data_ = spares.large.take(size);

@@ -159,7 +159,12 @@ private:
     void begin_input() noexcept;
     void end_input();
     void parse_frames(char* data, std::size_t size);
-    void prepare_payload(std::uint64_t length);
+    // Makes room for a data frame's payload; nothing to do for a small one that fits (the usual case).
+    void prepare_payload(std::uint64_t length) {
+        if (length >= kLargeFrameBytes || incoming_.data_.capacity() - incoming_.data_.size() < length)
+            grow_payload(length);
+    }
+    void grow_payload(std::uint64_t length);
     char* payload_room(std::size_t bytes);
     bool take_payload(std::span<char> piece, bool stored);
     bool wants_payload_read() const noexcept;
