@@ -27,7 +27,6 @@ constexpr std::size_t kFirstReserve = 1000;
 // queue drains and fills again on every read of a busy connection.
 thread_local bool pool_gone = false;  // trivially destructible: readable during thread exit
 
-template <class List>
 class BufferPool {
 public:
     static constexpr std::size_t max_capacity = 4096;
@@ -65,14 +64,14 @@ public:
     }
 
     // An empty list, with room when one was kept.
-    List take_list() noexcept {
+    std::vector<QueuedBuffer> take_list() noexcept {
         if (lists_.empty()) return {};
-        List list = std::move(lists_.back());
+        std::vector<QueuedBuffer> list = std::move(lists_.back());
         lists_.pop_back();
         return list;
     }
 
-    void give_list(List& list) noexcept {
+    void give_list(std::vector<QueuedBuffer>& list) noexcept {
         if (list.capacity() == 0 || list.capacity() > max_list_capacity || lists_.size() == max_buffers) return;
         if (lists_.capacity() == 0) {
             try {
@@ -89,10 +88,10 @@ private:
     static constexpr std::size_t max_buffers = 256;
     static constexpr std::size_t max_list_capacity = 16;
     std::vector<std::string> free_;
-    std::vector<List> lists_;
+    std::vector<std::vector<QueuedBuffer>> lists_;
 };
 
-thread_local BufferPool<std::vector<QueuedBuffer>> pool;
+thread_local BufferPool pool;
 
 void recycle(std::string& buffer) noexcept {
     if (!pool_gone) pool.give(buffer);
@@ -105,14 +104,14 @@ void OutputQueue::append(std::string_view bytes) {
 }
 
 char* OutputQueue::extend_slow(std::size_t size) {
-    // The front buffer may be partly written, and shared bytes are not ours to extend: only later,
-    // owned buffers grow. A new buffer has room for the small pieces that follow it in this turn.
-    const bool can_grow = !empty() && !buffers_.back().owner && !(buffers_.size() - head_ == 1 && offset_ > 0) &&
-                          buffers_.back().used + size <= kCoalesceLimit;
+    // Small pieces coalesce up to kCoalesceLimit; otherwise a new buffer, with room for the small
+    // pieces that follow it in this turn.
+    const bool can_grow = back_appendable() && buffers_.back().used + size <= kCoalesceLimit;
     if (!can_grow) add(Buffer{.own = pool_gone ? std::string(size, '\0') : pool.take(size)});
     Buffer& back = buffers_.back();
     const std::size_t at = back.used;
-    if (back.own.size() < at + size) back.own.resize(std::max(at + size, std::min(2 * back.own.size(), kCoalesceLimit)));
+    if (back.own.size() < at + size)
+        back.own.resize(std::max(at + size, std::min(2 * back.own.size(), kCoalesceLimit)));
     back.used = at + size;
     queued_ += size;
     return back.own.data() + at;

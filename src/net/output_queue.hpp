@@ -32,14 +32,12 @@ public:
     /// queued or flushed (a frame encoded straight into the queue).
     char* extend(std::size_t size) {
         // The common case inline: room left in the last buffer, which is ours and not being written.
-        if (!empty()) {
+        if (back_appendable() && buffers_.back().own.size() - buffers_.back().used >= size) {
             Buffer& back = buffers_.back();
-            if (back.own.size() - back.used >= size && !back.owner && (offset_ == 0 || buffers_.size() - head_ > 1)) {
-                char* at = back.own.data() + back.used;
-                back.used += size;
-                queued_ += size;
-                return at;
-            }
+            char* at = back.own.data() + back.used;
+            back.used += size;
+            queued_ += size;
+            return at;
         }
         return extend_slow(size);
     }
@@ -65,6 +63,11 @@ public:
 
 private:
     using Buffer = QueuedBuffer;
+    // Bytes may be appended to the last buffer: it is ours (not shared), and not the front buffer
+    // partly written already.
+    bool back_appendable() const noexcept {
+        return !empty() && !buffers_.back().owner && !(buffers_.size() - head_ == 1 && offset_ > 0);
+    }
     char* extend_slow(std::size_t size);
     void add(Buffer buffer);
     void pop_front() noexcept;

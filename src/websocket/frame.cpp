@@ -16,7 +16,6 @@ std::optional<ProtocolError> protocol_error(std::string_view reason) noexcept {
 // built in the caller's slot (a copy of a result assembled byte by byte stalls the loads that follow).
 FrameParseResult parse_header(const unsigned char* p, std::size_t n, const FrameOptions& options) noexcept {
     FrameParseResult r;
-    // Every exit returns `r` itself, so it is built in the caller's slot (NRVO), never copied.
     const auto fail = [&r](CloseCode code, std::string_view reason) {
         r.status = ParseStatus::error;
         r.error = ProtocolError{code, reason};

@@ -84,7 +84,8 @@ private:
 thread_local bool spares_gone = false;  // trivially destructible: readable during thread exit
 
 struct ThreadSpares {
-    SpareBuffers large{{.min_bytes = kLargeFrameBytes, .max_bytes = 16 << 20, .max_buffers = 8, .max_total_bytes = 16 << 20}};
+    SpareBuffers large{
+        {.min_bytes = kLargeFrameBytes, .max_bytes = 16 << 20, .max_buffers = 8, .max_total_bytes = 16 << 20}};
     SpareBuffers small{{.min_bytes = 16, .max_bytes = kRecycleBytes, .max_buffers = 8, .max_total_bytes = 32 << 10}};
     // A buffer freed later in the thread's exit (a session outliving it) is then simply freed.
     ~ThreadSpares() { spares_gone = true; }
