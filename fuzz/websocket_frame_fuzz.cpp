@@ -6,7 +6,7 @@
 // once in reads of a size chosen by the input. Besides crashes and sanitizer reports it checks
 // properties: the outcome does not depend on how the stream was split, accepted headers round-trip
 // through the serializer, prefixes of a header are incomplete, piecewise unmasking equals the bytewise
-// definition, delivered messages respect the limits and text messages are valid UTF-8, and errors
+// definition, the sequencer's one-step path for a whole frame agrees with its three steps, delivered messages respect the limits and text messages are valid UTF-8, and errors
 // carry only the close codes the codec may produce.
 #include <herald/websocket/close_code.hpp>
 #include <herald/websocket/frame.hpp>
@@ -75,6 +75,25 @@ void check_header(std::string_view bytes, const FrameParseResult& r, const Frame
         FUZZ_CHECK(parse_frame_header(bytes.substr(0, n), options).status == ParseStatus::incomplete);
 }
 
+// A final text or binary frame without RSV bits, whole in `payload` (unmasked): the one-step
+// on_whole_message() must end where on_header(), on_payload() and on_frame_end() end, error or not.
+void check_whole_message(const FrameSequencer& seq, const FrameHeader& h, std::string_view payload) {
+    if (!h.fin || h.rsv1 || h.rsv2 || h.rsv3 || (h.opcode != Opcode::text && h.opcode != Opcode::binary)) return;
+    FrameSequencer steps = seq;
+    std::optional<ProtocolError> e = steps.on_header(h);
+    if (!e) e = steps.on_payload(payload);
+    if (!e) e = steps.on_frame_end();
+    FrameSequencer whole = seq;
+    const std::optional<ProtocolError> w = whole.on_whole_message(h.opcode, payload);
+    FUZZ_CHECK(e.has_value() == w.has_value());
+    if (e) {
+        FUZZ_CHECK(e->code == w->code);
+        return;
+    }
+    FUZZ_CHECK(whole.message_complete() && !whole.in_message() && whole.message_opcode() == steps.message_opcode());
+    FUZZ_CHECK(whole.message_bytes() == steps.message_bytes() && whole.fragment_count() == steps.fragment_count());
+}
+
 // Receives `stream` with reads of `read_size` bytes: the buffer grows by one read at a time, headers
 // are parsed from the current position, payload is unmasked piece by piece as it becomes available.
 Outcome receive(std::string_view stream, const Config& config, std::size_t read_size, bool deep_checks) {
@@ -97,7 +116,15 @@ Outcome receive(std::string_view stream, const Config& config, std::size_t read_
             break;
         }
         ++frames;
-        if (deep_checks) check_header(buffer.substr(pos), r, config.frame);
+        if (deep_checks) {
+            check_header(buffer.substr(pos), r, config.frame);
+            const std::string_view rest = stream.substr(pos + r.header_size);
+            if (rest.size() >= r.header.payload_length) {
+                std::string payload(rest.substr(0, static_cast<std::size_t>(r.header.payload_length)));
+                if (r.header.masked) apply_mask(std::span<char>(payload), r.header.mask_key);
+                check_whole_message(seq, r.header, payload);
+            }
+        }
         if (auto e = seq.on_header(r.header)) {
             check_error_code(*e);
             out.error = e;

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <system_error>
+#include <utility>
 
 #include <asio/post.hpp>
 
@@ -97,6 +98,8 @@ void Poller::arm() {
     });
 }
 
+constinit thread_local const Poller* Poller::current_ = nullptr;
+
 void Poller::dispatch() {
     epoll_event events[kBatch];
     int n;
@@ -105,6 +108,7 @@ void Poller::dispatch() {
     } while (n < 0 && errno == EINTR);
     if (n <= 0) return;
     dispatching_ = true;
+    const Poller* outer = std::exchange(current_, this);
     for (int i = 0; i < n; ++i) {
         auto* client = static_cast<PollClient*>(events[i].data.ptr);
         if (client->polled_) client->on_ready(events[i].events);
@@ -113,6 +117,7 @@ void Poller::dispatch() {
     for (std::size_t i = 0; i < deferred_.size(); ++i)
         if (deferred_[i]->polled_) deferred_[i]->on_batch_end();
     deferred_.clear();
+    current_ = outer;
     dispatching_ = false;
     retired_.clear();
 }

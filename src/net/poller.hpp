@@ -52,8 +52,13 @@ public:
     /// Inside on_ready(): calls client.on_batch_end() after every event of this batch was dispatched,
     /// unless the client was removed by then. False outside a batch (nothing was deferred).
     bool defer(PollClient& client);
+    /// True while the calling thread is inside this poller's batch: a test of "on the loop's thread"
+    /// for the hot path, which is one thread-local load (asio's test walks a list).
+    bool dispatching_here() const noexcept { return current_ == this; }
 
 private:
+    static constinit thread_local const Poller* current_;  // the poller whose batch this thread runs
+
     void arm();
     void dispatch();
     void retire(std::shared_ptr<void> owner) noexcept;

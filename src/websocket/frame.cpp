@@ -10,6 +10,15 @@ namespace {
 std::optional<ProtocolError> protocol_error(std::string_view reason) noexcept {
     return ProtocolError{CloseCode::protocol_error, reason};
 }
+std::optional<ProtocolError> too_big() noexcept {
+    return ProtocolError{CloseCode::message_too_big, "message over the size limit"};
+}
+std::optional<ProtocolError> not_utf8() noexcept {
+    return ProtocolError{CloseCode::invalid_payload, "text message is not valid UTF-8"};
+}
+std::optional<ProtocolError> utf8_unfinished() noexcept {
+    return ProtocolError{CloseCode::invalid_payload, "text message ends inside a UTF-8 sequence"};
+}
 
 // Each field is checked once all of its bytes are there, in wire order, so the outcome is the same
 // whichever way the bytes were split across reads. Every path returns `r` itself, so the result is
@@ -205,8 +214,7 @@ std::optional<ProtocolError> FrameSequencer::on_header(const FrameHeader& header
     if (limits_.max_fragments != 0 && fragments_ >= limits_.max_fragments)
         return ProtocolError{CloseCode::policy_violation, "too many fragments in one message"};
     // Checked against the announced length, so the bytes are refused before they are read or stored.
-    if (header.payload_length > limits_.max_message_bytes - declared_bytes_)
-        return ProtocolError{CloseCode::message_too_big, "message over the size limit"};
+    if (header.payload_length > limits_.max_message_bytes - declared_bytes_) return too_big();
     declared_bytes_ += header.payload_length;
     ++fragments_;
     frame_is_data_ = true;
@@ -217,11 +225,9 @@ std::optional<ProtocolError> FrameSequencer::on_header(const FrameHeader& header
 std::optional<ProtocolError> FrameSequencer::on_payload(std::span<const char> data) noexcept {
     if (!frame_is_data_) return std::nullopt;
     // For a compressed message the session passes inflated bytes, which no header announced.
-    if (data.size() > limits_.max_message_bytes - fed_bytes_)
-        return ProtocolError{CloseCode::message_too_big, "message over the size limit"};
+    if (data.size() > limits_.max_message_bytes - fed_bytes_) return too_big();
     fed_bytes_ += data.size();
-    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.feed(data))
-        return ProtocolError{CloseCode::invalid_payload, "text message is not valid UTF-8"};
+    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.feed(data)) return not_utf8();
     return std::nullopt;
 }
 
@@ -233,8 +239,28 @@ std::optional<ProtocolError> FrameSequencer::on_frame_end() noexcept {
     frame_is_data_ = false;
     frame_is_final_ = false;
     in_message_ = false;
-    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.complete())
-        return ProtocolError{CloseCode::invalid_payload, "text message ends inside a UTF-8 sequence"};
+    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.complete()) return utf8_unfinished();
+    complete_ = true;
+    return std::nullopt;
+}
+
+// The state on_frame_end() leaves after a one-frame message, reached without the steps between.
+std::optional<ProtocolError> FrameSequencer::on_whole_message(Opcode opcode, std::span<const char> payload) noexcept {
+    complete_ = false;
+    if (in_message_) return protocol_error("new data frame while a fragmented message is in progress");
+    if (payload.size() > limits_.max_message_bytes) return too_big();  // one frame passes any fragment cap
+    opcode_ = opcode;
+    compressed_ = false;
+    declared_bytes_ = payload.size();
+    fed_bytes_ = payload.size();
+    fragments_ = 1;
+    frame_is_data_ = false;
+    frame_is_final_ = false;
+    if (opcode == Opcode::text && limits_.validate_utf8) {
+        utf8_.reset();
+        if (!utf8_.feed(payload)) return not_utf8();
+        if (!utf8_.complete()) return utf8_unfinished();
+    }
     complete_ = true;
     return std::nullopt;
 }

@@ -175,7 +175,9 @@ const Headers& Session::request_headers() const noexcept {
     return *request_headers_;
 }
 
-bool Session::on_loop_thread() const noexcept { return loop_.context().get_executor().running_in_this_thread(); }
+bool Session::on_loop_thread() const noexcept {
+    return loop_.poller.dispatching_here() || loop_.context().get_executor().running_in_this_thread();
+}
 
 void Session::start(std::string input, std::string output) {
     loop_.add(*this);
@@ -295,6 +297,11 @@ void Session::end_input() {
 void Session::parse_frames(char* data, std::size_t size) {
     while (size > 0 && !reading_stopped_) {
         if (!in_frame_) {
+            if (const std::size_t used = take_small_message(data, size)) {
+                data += used;
+                size -= used;
+                continue;
+            }
             auto r = parse_frame_header(std::string_view(data, size), frame_options_);
             if (r.status == ParseStatus::incomplete) break;
             if (r.status == ParseStatus::error) {
@@ -328,6 +335,37 @@ void Session::parse_frames(char* data, std::size_t size) {
         spares.small.give(incoming_.data_);
         std::string().swap(incoming_.data_);
     }
+}
+
+// The usual message in one step: a final text or binary frame of at most 125 bytes without RSV bits,
+// masked as the role requires, whole in the buffer, outside a fragmented message and within the frame
+// limit. Returns the bytes it took; 0 leaves any other input to the field-by-field path, so every
+// error is still found there in wire order (or here by the sequencer, with the same result).
+std::size_t Session::take_small_message(char* data, std::size_t size) {
+    if (size < 2) return 0;
+    const auto b0 = static_cast<unsigned char>(data[0]);
+    const auto b1 = static_cast<unsigned char>(data[1]);
+    const bool masked = frame_options_.role == Role::server;
+    const std::size_t length = b1 & 0x7F;
+    const std::size_t header_size = masked ? 6 : 2;
+    if ((b0 != (0x80 | static_cast<unsigned>(Opcode::text)) && b0 != (0x80 | static_cast<unsigned>(Opcode::binary))) ||
+        ((b1 & 0x80) != 0) != masked || length > 125 || size < header_size + length ||
+        length > frame_options_.max_payload_bytes || sequencer_.in_message())
+        return 0;
+    const std::span<char> payload(data + header_size, length);
+    if (masked) {
+        MaskKey key;
+        std::memcpy(key.data(), data + 2, key.size());
+        apply_mask(payload, key);
+    }
+    if (auto e = sequencer_.on_whole_message(static_cast<Opcode>(b0 & 0x0F), payload)) {
+        fail(*e);
+        return header_size + length;
+    }
+    prepare_payload(length);
+    incoming_.data_.append(payload.data(), payload.size());
+    deliver();
+    return header_size + length;
 }
 
 // Reserves the message's announced size once (already checked against the limit), not by doubling

@@ -126,6 +126,9 @@ public:
     /// Marks the end of the current frame's payload. After the final frame of a message, checks that a
     /// text message did not end inside a character, and message_complete() becomes true.
     std::optional<ProtocolError> on_frame_end() noexcept;
+    /// A whole message in one final text or binary frame without RSV bits, its payload unmasked:
+    /// on_header(), on_payload() and on_frame_end() in one step, with the same checks and results.
+    std::optional<ProtocolError> on_whole_message(Opcode opcode, std::span<const char> payload) noexcept;
 
     /// True between on_frame_end() of a message's final frame and the next on_header().
     bool message_complete() const noexcept { return complete_; }

@@ -664,6 +664,49 @@ TEST(FrameSequencer, SingleFrameMessage) {
     EXPECT_EQ(seq.message_opcode(), Opcode::text);
 }
 
+// on_whole_message() is the three steps of a one-frame message in one call: same outcome, same state.
+TEST(FrameSequencer, WholeMessageMatchesTheThreeSteps) {
+    const std::string invalid = bytes({0xC0, 0x80});
+    const std::string cut = bytes({0xE2, 0x82});
+    const std::string euro = bytes({0xE2, 0x82, 0xAC});
+    const std::string payloads[] = {"", "abc", std::string(10, 'x'), std::string(11, 'y'), invalid, cut, euro};
+    const MessageLimits limits[] = {{}, {.max_message_bytes = 10}, {.validate_utf8 = false}, {.max_fragments = 1}};
+    for (const MessageLimits& l : limits) {
+        for (const bool inside_message : {false, true}) {
+            for (const Opcode op : {Opcode::text, Opcode::binary}) {
+                for (const std::string& p : payloads) {
+                    FrameSequencer start(l);
+                    if (inside_message) ASSERT_FALSE(start.on_header(data(Opcode::binary, false, 0)));
+                    FrameSequencer steps = start;
+                    std::optional<ProtocolError> e = steps.on_header(data(op, true, p.size()));
+                    if (!e) e = steps.on_payload(p);
+                    if (!e) e = steps.on_frame_end();
+                    FrameSequencer whole = start;
+                    const std::optional<ProtocolError> w = whole.on_whole_message(op, p);
+                    const std::string where = "payload of " + std::to_string(p.size()) + " bytes, " +
+                                              (op == Opcode::text ? "text" : "binary") +
+                                              (inside_message ? ", inside a message" : "");
+                    ASSERT_EQ(e.has_value(), w.has_value()) << where;
+                    if (e) {
+                        EXPECT_EQ(e->code, w->code) << where;
+                        EXPECT_EQ(e->reason, w->reason) << where;
+                        continue;
+                    }
+                    EXPECT_TRUE(whole.message_complete()) << where;
+                    EXPECT_FALSE(whole.in_message()) << where;
+                    EXPECT_EQ(whole.message_opcode(), op) << where;
+                    EXPECT_EQ(whole.message_bytes(), steps.message_bytes()) << where;
+                    EXPECT_EQ(whole.fragment_count(), 1u) << where;
+                    // Both are ready for the next message alike.
+                    EXPECT_FALSE(whole.on_header(data(Opcode::text, true, 3))) << where;
+                    EXPECT_FALSE(whole.on_payload(std::string_view("abc"))) << where;
+                    EXPECT_FALSE(whole.on_frame_end()) << where;
+                }
+            }
+        }
+    }
+}
+
 TEST(FrameSequencer, FragmentedMessageWithControlFramesBetween) {
     FrameSequencer seq;
     EXPECT_FALSE(seq.on_header(data(Opcode::text, false, 2)));
