@@ -356,7 +356,7 @@ std::size_t Session::take_small_message(char* data, std::size_t size) {
     if (masked) {
         MaskKey key;
         std::memcpy(key.data(), data + 2, key.size());
-        apply_mask(payload, key);
+        apply_mask_small(payload, key);
     }
     if (auto e = sequencer_.on_whole_message(static_cast<Opcode>(b0 & 0x0F), payload)) {
         fail(*e);
@@ -705,10 +705,6 @@ std::shared_ptr<const std::string> Session::share_payload(std::string payload) {
     });
 }
 
-std::error_code Session::queue_message(Opcode opcode, std::string_view payload) {
-    return queue_frames(opcode, payload, nullptr);
-}
-
 std::error_code Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {
     return queue_frames(opcode, *payload, payload);
 }
@@ -791,11 +787,7 @@ Task<std::error_code> Session::wait_written(std::uint64_t target) {
     co_return std::error_code{};
 }
 
-void Session::schedule_flush() {
-    if (consuming_) {
-        flush_wanted_ = true;  // consume() flushes once all input is parsed
-        return;
-    }
+void Session::post_flush() {
     if (flush_posted_ || write_armed_ || transport_dead_) return;
     flush_posted_ = true;
     // Everything queued during this loop turn leaves in one gathered write.

@@ -84,7 +84,7 @@ public:
     // ---- loop thread ----
     /// Encodes and queues one message: not_connected once closed, no_buffer_space when the backlog
     /// policy dropped it.
-    std::error_code queue_message(Opcode opcode, std::string_view payload);
+    std::error_code queue_message(Opcode opcode, std::string_view payload) { return queue_frames(opcode, payload, nullptr); }
     /// As queue_message(), but a large payload is written from `payload` itself, not copied.
     std::error_code queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
     /// Payloads from this size on are queued by reference (shared) or as buffers of their own.
@@ -180,7 +180,14 @@ private:
     void queue_control(Opcode opcode, std::string_view payload);
     FrameHeader with_mask(FrameHeader h) const;
     void finish(CloseCode code, std::string_view reason);
-    void schedule_flush();
+    // Within a read, consume() flushes once all input is parsed; otherwise a flush is posted.
+    void schedule_flush() {
+        if (consuming_)
+            flush_wanted_ = true;
+        else
+            post_flush();
+    }
+    void post_flush();
     void flush();
     void flush_if_wanted();
     std::error_code queue_frames(Opcode opcode, std::string_view payload,

@@ -96,7 +96,7 @@ Task<std::error_code> WebSocket::send(std::span<const std::byte> bytes) {
 }
 
 // On the connection's own loop a post is queued at once, without a shared copy of the payload.
-static bool post_view(const std::shared_ptr<Session>& s, Opcode opcode, std::string_view payload) {
+[[gnu::always_inline]] static inline bool post_view(const std::shared_ptr<Session>& s, Opcode opcode, std::string_view payload) {
     if (!s || s->state() != WebSocketState::open) return false;
     if (s->on_loop_thread()) return !s->queue_message(opcode, payload);
     auto shared = std::make_shared<const std::string>(payload);

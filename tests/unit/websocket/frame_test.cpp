@@ -1014,6 +1014,11 @@ TEST(Masking, MatchesBytewiseForEveryLengthOffsetAndAlignment) {
                 std::vector<std::uint8_t> reference = source;
                 apply_mask_bytewise(std::span<std::uint8_t>(reference.data() + start, length), key, offset);
                 ASSERT_EQ(reference, slow);
+                if (offset == 0) {
+                    std::vector<std::uint8_t> small = source;
+                    apply_mask_small(std::span<char>(reinterpret_cast<char*>(small.data()) + start, length), key);
+                    ASSERT_EQ(small, slow) << "apply_mask_small: length " << length << " align " << align;
+                }
                 // Masking on the way into another buffer writes the same bytes there, and only there.
                 std::vector<std::uint8_t> copied = source;
                 copy_masked(std::span<const char>(reinterpret_cast<const char*>(source.data()) + start, length),
