@@ -1,6 +1,7 @@
 // WebSocket framing (RFC 6455 §5): header parsing and serialization, fragmentation rules, masking.
 #include <herald/websocket/frame.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -131,10 +132,25 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
     return r;
 }
 
-// Writes from[0..n) XOR the key to to[0..n); `from` == `to` masks in place.
-void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, MaskKey key, std::size_t key_offset) noexcept {
-    // The key rotated so that its byte (key_offset & 3) applies to from[0], then repeated twice: since
-    // every word starts at a multiple of 8 from `from`, the same word fits every position. Built in
+// Vectors of 64-bit words, a GCC and Clang extension (the attribute takes no template argument).
+template <std::size_t Width>
+struct MaskVector;
+template <>
+struct MaskVector<16> {
+    typedef std::uint64_t type __attribute__((vector_size(16)));
+};
+template <>
+struct MaskVector<32> {
+    typedef std::uint64_t type __attribute__((vector_size(32)));
+};
+
+// Writes from[0..n) XOR the key to to[0..n); `from` == `to` masks in place. `Width`: bytes per vector
+// step (16: SSE2 / NEON; 32: AVX2, in a function compiled for it).
+template <std::size_t Width>
+[[gnu::always_inline]] inline void mask_bytes_by(const unsigned char* from, unsigned char* to, std::size_t n,
+                                                 MaskKey key, std::size_t key_offset) noexcept {
+    // The key rotated so that its byte (key_offset & 3) applies to from[0], then repeated: since every
+    // word starts at a multiple of 8 from `from`, the same word fits every position. Built in
     // registers: a key assembled byte by byte in memory and loaded as a word stalls on store forwarding.
     std::uint32_t k32;
     std::memcpy(&k32, key.data(), sizeof k32);
@@ -143,30 +159,31 @@ void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, Mas
     const std::uint64_t kw = (std::uint64_t{k32} << 32) | k32;
 
     // memcpy makes the loads and stores legal at any alignment; compilers turn them into plain vector
-    // and word moves (a 16-byte vector type: GCC and Clang, SSE2 / NEON).
-    using Block = std::uint64_t __attribute__((vector_size(16)));
-    const Block kb = {kw, kw};
+    // and word moves (a vector type of GCC and Clang).
+    using Block = typename MaskVector<Width>::type;
+    Block kb;
+    for (std::size_t w = 0; w < Width / 8; ++w) kb[w] = kw;
     std::size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        Block b0, b1, b2, b3;
-        std::memcpy(&b0, from + i, 16);
-        std::memcpy(&b1, from + i + 16, 16);
-        std::memcpy(&b2, from + i + 32, 16);
-        std::memcpy(&b3, from + i + 48, 16);
+    for (; i + 4 * Width <= n; i += 4 * Width) {
+        Block b0, b1, b2, b3;  // four separate moves each way: as one array they go through the stack
+        std::memcpy(&b0, from + i, Width);
+        std::memcpy(&b1, from + i + Width, Width);
+        std::memcpy(&b2, from + i + 2 * Width, Width);
+        std::memcpy(&b3, from + i + 3 * Width, Width);
         b0 ^= kb;
         b1 ^= kb;
         b2 ^= kb;
         b3 ^= kb;
-        std::memcpy(to + i, &b0, 16);
-        std::memcpy(to + i + 16, &b1, 16);
-        std::memcpy(to + i + 32, &b2, 16);
-        std::memcpy(to + i + 48, &b3, 16);
+        std::memcpy(to + i, &b0, Width);
+        std::memcpy(to + i + Width, &b1, Width);
+        std::memcpy(to + i + 2 * Width, &b2, Width);
+        std::memcpy(to + i + 3 * Width, &b3, Width);
     }
-    for (; i + 16 <= n; i += 16) {
+    for (; i + Width <= n; i += Width) {
         Block b;
-        std::memcpy(&b, from + i, 16);
+        std::memcpy(&b, from + i, Width);
         b ^= kb;
-        std::memcpy(to + i, &b, 16);
+        std::memcpy(to + i, &b, Width);
     }
     for (; i + 8 <= n; i += 8) {
         std::uint64_t w;
@@ -176,6 +193,31 @@ void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, Mas
     }
     for (; i < n; ++i) to[i] = from[i] ^ key[(key_offset + i) & 3];
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// Twice the bytes per step where the CPU has AVX2 (checked once at run time): a 64 KiB payload is
+// unmasked in about half the time.
+[[gnu::target("avx2")]] void mask_bytes_avx2(const unsigned char* from, unsigned char* to, std::size_t n, MaskKey key,
+                                            std::size_t key_offset) noexcept {
+    // Stores aligned to the vector: a 32-byte move across two cache lines costs about two.
+    const std::size_t head = std::min(n, (32 - (reinterpret_cast<std::uintptr_t>(to) & 31)) & 31);
+    mask_bytes_by<16>(from, to, head, key, key_offset);
+    mask_bytes_by<32>(from + head, to + head, n - head, key, key_offset + head);
+}
+constexpr std::size_t kWideMaskBytes = 512;  // below it, the 16-byte steps are as quick
+
+void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, MaskKey key, std::size_t key_offset) noexcept {
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (n >= kWideMaskBytes && avx2)
+        mask_bytes_avx2(from, to, n, key, key_offset);
+    else
+        mask_bytes_by<16>(from, to, n, key, key_offset);
+}
+#else
+void mask_bytes(const unsigned char* from, unsigned char* to, std::size_t n, MaskKey key, std::size_t key_offset) noexcept {
+    mask_bytes_by<16>(from, to, n, key, key_offset);
+}
+#endif
 
 }  // namespace
 

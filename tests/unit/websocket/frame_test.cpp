@@ -998,10 +998,14 @@ TEST(Masking, MatchesBytewiseForEveryLengthOffsetAndAlignment) {
     std::mt19937 rng(6455);
     const MaskKey key{0x12, 0x9a, 0xf0, 0x3c};
     constexpr std::size_t guard = 16;
-    std::vector<std::uint8_t> source(300 + 8 + 2 * guard);
+    // Every length up to 300, and lengths around the switch to 32-byte steps (512) and past them.
+    std::vector<std::size_t> lengths(301);
+    for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = i;
+    lengths.insert(lengths.end(), {511, 512, 513, 543, 544, 545, 639, 640, 1000, 1029, 4099});
+    std::vector<std::uint8_t> source(4099 + 8 + 2 * guard);
     for (auto& b : source) b = static_cast<std::uint8_t>(rng());
     const std::size_t offsets[] = {0, 1, 2, 3, 4, 5, 6, 7, 4097, ~std::size_t{0}, ~std::size_t{0} - 2};
-    for (std::size_t length = 0; length <= 300; ++length)
+    for (const std::size_t length : lengths)
         for (std::size_t align = 0; align < 8; ++align)
             for (const std::size_t offset : offsets) {
                 std::vector<std::uint8_t> fast = source;
