@@ -236,19 +236,19 @@ private:
     FrameHeader frame_{};
     std::uint64_t frame_left_ = 0;
     std::uint64_t frame_pos_ = 0;
-    bool in_frame_ = false;
     Message incoming_{false, std::string()};  // the message being assembled; callbacks get it itself
     std::list<Message> inbox_;  // not a deque: libstdc++'s allocates its map and a block even when empty
     std::size_t inbox_bytes_ = 0;
-    bool readable_ = false;        // an edge came and the socket may still hold input
-    bool peer_shut_ = false;       // the peer's FIN (or an error) was seen: read until recv says so
-    bool reading_ = false;         // inside read_ready()
+    std::size_t payload_end_ = 0;  // message_'s size once a large frame is in (reading_payload_)
+    // The flags side by side: an idle connection is mostly this object, so padding counts.
+    bool in_frame_ = false;
+    bool readable_ = false;         // an edge came and the socket may still hold input
+    bool peer_shut_ = false;        // the peer's FIN (or an error) was seen: read until recv says so
+    bool reading_ = false;          // inside read_ready()
     bool resume_posted_ = false;
     bool reading_payload_ = false;  // the current (large) frame is written in place: prepare_payload()
-    std::size_t payload_end_ = 0;   // message_'s size once that frame is in
     bool consuming_ = false;        // input is being parsed: flushes wait for its end
     bool flush_wanted_ = false;
-    bool reading_stopped_ = false;
     WebSocket input_handle_;  // only while input is parsed (input_handle()), else empty
 
     // writing
@@ -261,6 +261,7 @@ private:
     bool close_after_flush_ = false;
     bool transport_dead_ = false;
     bool lingering_ = false;  // our Close is out and our side shut down: input is read and dropped
+    bool reading_stopped_ = false;  // (a reading flag, kept here where the object has a spare byte)
 
     asio::steady_timer* receiver_ = nullptr;  // a waiting receive(), woken by cancelling its timer
     std::chrono::steady_clock::time_point last_activity_;
