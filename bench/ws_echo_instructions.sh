@@ -52,7 +52,8 @@ for bin in "${bins[@]}"; do
     messages=$(json_num "$line" messages)
     errors=$(json_num "$line" errors)
     [[ $errors == 0 && $messages -gt 0 ]] || die "ws_load reported $errors errors, $messages messages"
-    instructions=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+    # awk reads to the end: leaving early would kill callgrind_annotate with SIGPIPE (pipefail).
+    instructions=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }')
     [[ -n $instructions ]] || die "no callgrind totals for $bin"
     per=$((instructions / messages))
     log "$bin: $per instructions per echoed message ($instructions in dispatch / $messages messages; $CONNECTIONS x $SIZE B x $INFLIGHT)"
