@@ -72,7 +72,7 @@ void Poller::remove(int fd, PollClient& client) noexcept {
 void Poller::retire(std::shared_ptr<void> owner) noexcept {
     if (!owner) return;
     try {
-        if (dispatching_) {
+        if (dispatching_here()) {
             retired_.push_back(std::move(owner));
             return;
         }
@@ -107,7 +107,6 @@ void Poller::dispatch() {
         n = ::epoll_wait(set_.native_handle(), events, kBatch, 0);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) return;
-    dispatching_ = true;
     const Poller* outer = std::exchange(current_, this);
     for (int i = 0; i < n; ++i) {
         auto* client = static_cast<PollClient*>(events[i].data.ptr);
@@ -118,12 +117,11 @@ void Poller::dispatch() {
         if (deferred_[i]->polled_) deferred_[i]->on_batch_end();
     deferred_.clear();
     current_ = outer;
-    dispatching_ = false;
     retired_.clear();
 }
 
 bool Poller::defer(PollClient& client) {
-    if (!dispatching_) return false;
+    if (!dispatching_here()) return false;
     deferred_.push_back(&client);
     return true;
 }

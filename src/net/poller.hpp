@@ -71,7 +71,6 @@ private:
     std::vector<PollClient*> deferred_;           // to be called at the end of the batch
     std::uint64_t generation_ = 0;                // of the pending wait: a cancelled one is stale
     bool armed_ = false;
-    bool dispatching_ = false;
 };
 
 }  // namespace herald::net
