@@ -30,27 +30,11 @@ FrameParseResult parse_header(const unsigned char* p, std::size_t n, const Frame
         r.status = ParseStatus::error;
         r.error = ProtocolError{code, reason};
     };
-    // The usual frame, accepted in one step: no RSV bit, a data opcode (or a control one with FIN), a
-    // 7-bit length within the limit, masked as the role requires, the key present. Anything else goes
-    // through the checks below, which judge each field in wire order.
-    if (n >= 2) {
-        const unsigned b0 = p[0], b1 = p[1];
-        const unsigned opcode = b0 & 0x0F;
-        const bool masked = (b1 & 0x80) != 0;
-        const std::size_t length = b1 & 0x7F;
-        const std::size_t size = masked ? 6 : 2;
-        if ((b0 & 0x70) == 0 && (opcode <= 0x2 || ((b0 & 0x80) != 0 && opcode >= 0x8 && opcode <= 0xA)) &&
-            length < 126 && masked == (options.role == Role::server) && length <= options.max_payload_bytes &&
-            n >= size) {
-            r.header.opcode = static_cast<Opcode>(opcode);
-            r.header.fin = (b0 & 0x80) != 0;
-            r.header.masked = masked;
-            if (masked) std::memcpy(r.header.mask_key.data(), p + 2, 4);
-            r.header.payload_length = length;
-            r.status = ParseStatus::complete;
-            r.header_size = size;
-            return r;
-        }
+    // The usual frame in one step; anything else goes through the checks below, in wire order.
+    if (parse_usual_frame_header(std::string_view(reinterpret_cast<const char*>(p), n), options, r.header,
+                                 r.header_size)) {
+        r.status = ParseStatus::complete;
+        return r;
     }
     if (n < 1) return r;
     const unsigned b0 = p[0];
@@ -245,13 +229,7 @@ std::optional<ProtocolError> FrameSequencer::on_header(const FrameHeader& header
         if (header.rsv1) return protocol_error("RSV1 set on a continuation frame");
     } else {
         if (in_message_) return protocol_error("new data frame while a fragmented message is in progress");
-        in_message_ = true;
-        opcode_ = header.opcode;
-        compressed_ = header.rsv1;
-        declared_bytes_ = 0;
-        fed_bytes_ = 0;
-        fragments_ = 0;
-        utf8_.reset();
+        start_message(header.opcode, header.rsv1);
     }
     if (limits_.max_fragments != 0 && fragments_ >= limits_.max_fragments)
         return ProtocolError{CloseCode::policy_violation, "too many fragments in one message"};
@@ -278,31 +256,38 @@ std::optional<ProtocolError> FrameSequencer::on_frame_end() noexcept {
         frame_is_data_ = false;
         return std::nullopt;
     }
-    frame_is_data_ = false;
-    frame_is_final_ = false;
-    in_message_ = false;
-    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.complete()) return utf8_unfinished();
-    complete_ = true;
-    return std::nullopt;
+    return finish_message();
 }
 
-// The state on_frame_end() leaves after a one-frame message, reached without the steps between.
+// The three steps of a one-frame message, without the bookkeeping between them.
 std::optional<ProtocolError> FrameSequencer::on_whole_message(Opcode opcode, std::span<const char> payload) noexcept {
     complete_ = false;
     if (in_message_) return protocol_error("new data frame while a fragmented message is in progress");
     if (payload.size() > limits_.max_message_bytes) return too_big();  // one frame passes any fragment cap
-    opcode_ = opcode;
-    compressed_ = false;
+    start_message(opcode, false);
     declared_bytes_ = payload.size();
     fed_bytes_ = payload.size();
     fragments_ = 1;
+    if (opcode == Opcode::text && limits_.validate_utf8 && !utf8_.feed(payload)) return not_utf8();
+    return finish_message();
+}
+
+void FrameSequencer::start_message(Opcode opcode, bool compressed) noexcept {
+    in_message_ = true;
+    opcode_ = opcode;
+    compressed_ = compressed;
+    declared_bytes_ = 0;
+    fed_bytes_ = 0;
+    fragments_ = 0;
+    utf8_.reset();
+}
+
+// After the final frame's payload: the message is complete unless its text ends inside a character.
+std::optional<ProtocolError> FrameSequencer::finish_message() noexcept {
     frame_is_data_ = false;
     frame_is_final_ = false;
-    if (opcode == Opcode::text && limits_.validate_utf8) {
-        utf8_.reset();
-        if (!utf8_.feed(payload)) return not_utf8();
-        if (!utf8_.complete()) return utf8_unfinished();
-    }
+    in_message_ = false;
+    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.complete()) return utf8_unfinished();
     complete_ = true;
     return std::nullopt;
 }

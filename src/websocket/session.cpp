@@ -297,30 +297,38 @@ void Session::end_input() {
 void Session::parse_frames(char* data, std::size_t size) {
     while (size > 0 && !reading_stopped_) {
         if (!in_frame_) {
-            if (const std::size_t used = take_small_message(data, size)) {
-                data += used;
-                size -= used;
+            FrameHeader header;
+            std::size_t header_size;
+            if (!parse_usual_frame_header(std::string_view(data, size), frame_options_, header, header_size)) {
+                const auto r = parse_frame_header(std::string_view(data, size), frame_options_);
+                if (r.status == ParseStatus::incomplete) break;
+                if (r.status == ParseStatus::error) {
+                    fail(r.error);
+                    return;
+                }
+                header = r.header;
+                header_size = r.header_size;
+            }
+            if (is_whole_message(header, size - header_size)) {
+                const std::size_t whole = header_size + static_cast<std::size_t>(header.payload_length);
+                take_whole_message(header, data + header_size);
+                data += whole;
+                size -= whole;
                 continue;
             }
-            auto r = parse_frame_header(std::string_view(data, size), frame_options_);
-            if (r.status == ParseStatus::incomplete) break;
-            if (r.status == ParseStatus::error) {
-                fail(r.error);
-                return;
-            }
             // A control payload (at most 125 bytes) is handled whole: keep its header until it all arrived.
-            if (is_control(r.header.opcode) && size - r.header_size < r.header.payload_length) break;
-            if (auto e = sequencer_.on_header(r.header)) {
+            if (is_control(header.opcode) && size - header_size < header.payload_length) break;
+            if (auto e = sequencer_.on_header(header)) {
                 fail(*e);
                 return;
             }
-            frame_ = r.header;
+            frame_ = header;
             if (!is_control(frame_.opcode)) prepare_payload(frame_.payload_length);
             frame_left_ = frame_.payload_length;
             frame_pos_ = 0;
             in_frame_ = true;
-            data += r.header_size;
-            size -= r.header_size;
+            data += header_size;
+            size -= header_size;
         }
         const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(size, frame_left_));
         if (!take_payload(std::span<char>(data, take), false)) return;
@@ -337,35 +345,30 @@ void Session::parse_frames(char* data, std::size_t size) {
     }
 }
 
-// The usual message in one step: a final text or binary frame of at most 125 bytes without RSV bits,
-// masked as the role requires, whole in the buffer, outside a fragmented message and within the frame
-// limit. Returns the bytes it took; 0 leaves any other input to the field-by-field path, so every
-// error is still found there in wire order (or here by the sequencer, with the same result).
-std::size_t Session::take_small_message(char* data, std::size_t size) {
-    if (size < 2) return 0;
-    const auto b0 = static_cast<unsigned char>(data[0]);
-    const auto b1 = static_cast<unsigned char>(data[1]);
-    const bool masked = frame_options_.role == Role::server;
-    const std::size_t length = b1 & 0x7F;
-    const std::size_t header_size = masked ? 6 : 2;
-    if ((b0 != (0x80 | static_cast<unsigned>(Opcode::text)) && b0 != (0x80 | static_cast<unsigned>(Opcode::binary))) ||
-        ((b1 & 0x80) != 0) != masked || length > 125 || size < header_size + length ||
-        length > frame_options_.max_payload_bytes || sequencer_.in_message())
-        return 0;
-    const std::span<char> payload(data + header_size, length);
-    if (masked) {
-        MaskKey key;
-        std::memcpy(key.data(), data + 2, key.size());
-        apply_mask_small(payload, key);
+// The usual message: one final text or binary frame without RSV bits, smaller than a large frame,
+// its payload all in the buffer, outside a fragmented message. It is checked by the sequencer in one
+// step (same rules, same errors as frame by frame) and delivered at once.
+bool Session::is_whole_message(const FrameHeader& h, std::size_t available) const noexcept {
+    return h.fin && (h.opcode == Opcode::text || h.opcode == Opcode::binary) && !h.rsv1 && !h.rsv2 && !h.rsv3 &&
+           h.payload_length <= available && h.payload_length < kLargeFrameBytes && !sequencer_.in_message();
+}
+
+void Session::take_whole_message(const FrameHeader& h, char* data) {
+    const std::span<char> payload(data, static_cast<std::size_t>(h.payload_length));
+    if (h.masked) {
+        // A small payload is unmasked inline; the call and the wide loops pay off from a few words on.
+        if (payload.size() <= max_control_payload)
+            apply_mask_small(payload, h.mask_key);
+        else
+            apply_mask(payload, h.mask_key);
     }
-    if (auto e = sequencer_.on_whole_message(static_cast<Opcode>(b0 & 0x0F), payload)) {
+    if (auto e = sequencer_.on_whole_message(h.opcode, payload)) {
         fail(*e);
-        return header_size + length;
+        return;
     }
-    prepare_payload(length);
+    prepare_payload(payload.size());
     incoming_.data_.append(payload.data(), payload.size());
     deliver();
-    return header_size + length;
 }
 
 // Reserves the message's announced size once (already checked against the limit), not by doubling

@@ -159,7 +159,8 @@ private:
     void begin_input() noexcept;
     void end_input();
     void parse_frames(char* data, std::size_t size);
-    std::size_t take_small_message(char* data, std::size_t size);
+    bool is_whole_message(const FrameHeader& h, std::size_t available) const noexcept;
+    void take_whole_message(const FrameHeader& h, char* data);
     // Makes room for a data frame's payload; nothing to do for a small one that fits (the usual case).
     void prepare_payload(std::uint64_t length) {
         if (length >= kLargeFrameBytes || incoming_.data_.capacity() - incoming_.data_.size() < length)

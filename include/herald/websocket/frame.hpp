@@ -104,6 +104,29 @@ struct FrameParseResult {
 FrameParseResult parse_frame_header(std::span<const std::byte> data, const FrameOptions& options) noexcept;
 /// The same over characters, for buffers held as char.
 FrameParseResult parse_frame_header(std::string_view data, const FrameOptions& options) noexcept;
+/// The usual header in one step, inline: no RSV bit, a data opcode (or a control one with FIN), a 7-bit
+/// length within the limit, masked as the role requires, all of it in `data`. Fills `header` and
+/// `header_size` as parse_frame_header() would; false for anything else, which only
+/// parse_frame_header() judges (field by field, in wire order).
+inline bool parse_usual_frame_header(std::string_view data, const FrameOptions& options, FrameHeader& header,
+                                     std::size_t& header_size) noexcept {
+    if (data.size() < 2) return false;
+    const unsigned b0 = static_cast<unsigned char>(data[0]);
+    const unsigned b1 = static_cast<unsigned char>(data[1]);
+    const unsigned opcode = b0 & 0x0F;
+    const bool masked = (b1 & 0x80) != 0;
+    const std::size_t length = b1 & 0x7F;
+    const std::size_t size = masked ? 6 : 2;
+    if ((b0 & 0x70) != 0 || !(opcode <= 0x2 || ((b0 & 0x80) != 0 && opcode >= 0x8 && opcode <= 0xA)) ||
+        length >= 126 || masked != (options.role == Role::server) || length > options.max_payload_bytes ||
+        data.size() < size)
+        return false;
+    header = FrameHeader{.opcode = static_cast<Opcode>(opcode), .fin = (b0 & 0x80) != 0, .masked = masked,
+                         .payload_length = length};
+    if (masked) std::memcpy(header.mask_key.data(), data.data() + 2, header.mask_key.size());
+    header_size = size;
+    return true;
+}
 
 /// Limits and checks of whole messages, applied by FrameSequencer.
 struct MessageLimits {
@@ -151,6 +174,9 @@ public:
     const MessageLimits& limits() const noexcept { return limits_; }
 
 private:
+    void start_message(Opcode opcode, bool compressed) noexcept;
+    std::optional<ProtocolError> finish_message() noexcept;
+
     MessageLimits limits_;
     Utf8Validator utf8_;
     std::uint64_t declared_bytes_ = 0;  // sum of the payload lengths of this message's frame headers
