@@ -107,6 +107,7 @@ void Poller::dispatch() {
         n = ::epoll_wait(set_.native_handle(), events, kBatch, 0);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) return;
+    batch_time_ = std::chrono::steady_clock::now();
     const Poller* outer = std::exchange(current_, this);
     for (int i = 0; i < n; ++i) {
         auto* client = static_cast<PollClient*>(events[i].data.ptr);

@@ -5,6 +5,7 @@
 // here a busy loop pays one per batch of ready sockets, an idle socket nothing.
 #include <sys/epoll.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -55,6 +56,11 @@ public:
     /// True while the calling thread is inside this poller's batch: a test of "on the loop's thread"
     /// for the hot path, which is one thread-local load (asio's test walks a list).
     bool dispatching_here() const noexcept { return current_ == this; }
+    /// The steady clock, read once per batch inside one (a clock read costs as much as parsing a small
+    /// frame), and at the call outside.
+    std::chrono::steady_clock::time_point now() const noexcept {
+        return dispatching_here() ? batch_time_ : std::chrono::steady_clock::now();
+    }
 
 private:
     static constinit thread_local const Poller* current_;  // the poller whose batch this thread runs
@@ -70,6 +76,7 @@ private:
     std::vector<std::shared_ptr<void>> retired_;  // owners let go during a batch, released after it
     std::vector<PollClient*> deferred_;           // to be called at the end of the batch
     std::uint64_t generation_ = 0;                // of the pending wait: a cancelled one is stale
+    std::chrono::steady_clock::time_point batch_time_;  // when the current batch began
     bool armed_ = false;
 };
 

@@ -284,7 +284,7 @@ void Session::consume(char* data, std::size_t size) {
 }
 
 void Session::begin_input() noexcept {
-    last_received_ = std::chrono::steady_clock::now();
+    last_received_ = loop_.poller.now();
     consuming_ = true;
 }
 
@@ -733,8 +733,8 @@ std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
         queue_planned(FragmentPlan(opcode, payload.size(), options_.buffer_size), payload, owner);
     }
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
-    // Within a read, the time it arrived is recent enough, and saves a clock read per message.
-    last_activity_ = consuming_ ? last_received_ : std::chrono::steady_clock::now();
+    // Within a read, the time it arrived is recent enough.
+    last_activity_ = consuming_ ? last_received_ : loop_.poller.now();
     schedule_flush();
     return {};
 }
