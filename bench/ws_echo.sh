@@ -8,8 +8,9 @@
 # Every server runs one thread pinned to SERVER_CPU, the load generator (bench/load/ws_load, one
 # thread) to LOAD_CPU, with taskset. For each workload "connections:size:inflight" each server is
 # first checked with a short run that verifies every echoed byte (also the warm-up), then measured
-# ROUNDS times for DURATION seconds (after WARMUP seconds of load on the fresh connections), in a
-# different order each round. Messages/s medians are compared:
+# ROUNDS times for DURATION seconds (after WARMUP seconds of load on the fresh connections): herald
+# and tcp back to back (alternating which is first), then the peers in a different order each round.
+# Messages/s medians are compared:
 #   herald/tcp   goal >= 0.95 for messages under 1 KiB, >= 0.9 otherwise (or the workload's 4th field)
 #   herald/peer  goal > 1.0 for every peer
 #
@@ -178,10 +179,17 @@ for w in "${workloads[@]}"; do
     retries_left=$RETRIES
     r=1
     while ((r <= ROUNDS)); do
-        # A different server first each round: rotate the list by r-1.
+        # herald and the raw TCP echo run back to back, which of them first alternating by round: this VM
+        # drifts by 10-20% within a minute, and a round's herald/tcp ratio should compare one machine
+        # state. The peers follow, a different one first each round (the list rotated by r-1).
         order=()
-        n=${#servers[@]}
-        for ((i = 0; i < n; i++)); do order+=("${servers[$(((i + r - 1) % n))]}"); done
+        if want tcp && want herald; then
+            if ((r % 2)); then order=(tcp herald); else order=(herald tcp); fi
+        fi
+        others=()
+        for s in "${servers[@]}"; do [[ " ${order[*]} " == *" $s "* ]] || others+=("$s"); done
+        n=${#others[@]}
+        for ((i = 0; i < n; i++)); do order+=("${others[$(((i + r - 1) % n))]}"); done
         declare -A R_MPS=() R_RPC=() R_CONT=()
         round_contended=0
         for s in "${order[@]}"; do
