@@ -366,8 +366,16 @@ void Session::take_whole_message(const FrameHeader& h, char* data) {
         fail(*e);
         return;
     }
+    const std::string_view bytes(payload.data(), payload.size());
+    const Callbacks* c = callbacks_.get();
+    const bool text = h.opcode == Opcode::text;
+    if (c && !c->on_message && (text ? bool(c->on_text) : bool(c->on_binary))) {
+        // Only a view is wanted: the bytes are handed over where they were read, not copied first.
+        deliver_view(text, bytes);
+        return;
+    }
     prepare_payload(payload.size());
-    incoming_.data_.append(payload.data(), payload.size());
+    incoming_.data_.append(bytes);
     deliver();
 }
 
@@ -461,8 +469,7 @@ void Session::deliver() {
     std::string& buffer = incoming_.data_;
     const bool text = sequencer_.message_opcode() == Opcode::text;
     incoming_.text_ = text;
-    // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
-    if (text && rare_ && rare_->ping_policy && options_.filter_ping_messages && buffer == rare_->ping_policy->data) {
+    if (is_ping_echo(text, buffer)) {
         buffer.clear();
         return;
     }
@@ -492,6 +499,27 @@ void Session::deliver() {
     inbox_.push_back(std::move(incoming_));
     buffer.clear();  // moved from: empty in practice, and now by rule
     if (receiver_) receiver_->cancel();
+}
+
+// A whole message for on_text or on_binary alone (no on_message): they get a view of `bytes`, which
+// lie in the read buffer and are valid for the call, as a view of incoming_ would be.
+void Session::deliver_view(bool text, std::string_view bytes) {
+    if (is_ping_echo(text, bytes)) return;
+    last_activity_ = last_received_;
+    const Callbacks& c = *callbacks_;
+    try {
+        if (text)
+            c.on_text(input_handle(), bytes);
+        else
+            c.on_binary(input_handle(), std::as_bytes(std::span(bytes.data(), bytes.size())));
+    } catch (const std::exception& e) {
+        callback_failed(e.what());
+    }
+}
+
+// Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
+bool Session::is_ping_echo(bool text, std::string_view bytes) const {
+    return text && rare_ && rare_->ping_policy && options_.filter_ping_messages && bytes == rare_->ping_policy->data;
 }
 
 void Session::handle_control(std::string_view payload) {

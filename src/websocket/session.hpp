@@ -173,6 +173,8 @@ private:
     void read_payload();
     void handle_control(std::string_view payload);
     void deliver();
+    void deliver_view(bool text, std::string_view bytes);
+    bool is_ping_echo(bool text, std::string_view bytes) const;
     WebSocket& input_handle();
     void call(const Slot<void(WebSocket&, std::string_view)>& callback, std::string_view data);
     void callback_failed(std::string_view what);

@@ -140,8 +140,10 @@ public:
     Task<void> wait_for_close(std::chrono::milliseconds idle);
 
     /// Called for every text message (on the connection's loop). Replaces receive() for such messages.
+    /// The view is valid during the call. Without on_message(), a message that came in one frame is
+    /// passed where it was read, without a copy: the cheapest way to receive.
     void on_text(std::function<void(WebSocket&, std::string_view)> f);
-    /// Called for every binary message.
+    /// Called for every binary message; as on_text().
     void on_binary(std::function<void(WebSocket&, std::span<const std::byte>)> f);
     /// Called for every message of either kind. The message is the callback's: it may move the payload
     /// out, e.g. to echo it with post(std::move(message)) (a `const Message&` parameter works too).
