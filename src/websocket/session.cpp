@@ -339,9 +339,9 @@ void Session::parse_frames(char* data, std::size_t size) {
     tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
     // Between messages an idle connection keeps no message buffer: a small one serves the next read
     // of this loop, of any connection.
-    if (!in_frame_ && incoming_.data_.empty() && incoming_.data_.capacity() > std::string().capacity()) {
-        spares.small.give(incoming_.data_);
-        std::string().swap(incoming_.data_);
+    if (!in_frame_ && incoming_.empty() && incoming_.capacity() > std::string().capacity()) {
+        spares.small.give(incoming_);
+        std::string().swap(incoming_);
     }
 }
 
@@ -367,32 +367,32 @@ void Session::take_whole_message(const FrameHeader& h, char* data) {
         return;
     }
     const std::string_view bytes(payload.data(), payload.size());
-    const Callbacks* c = callbacks_.get();
     const bool text = h.opcode == Opcode::text;
-    if (c && !c->on_message && (text ? bool(c->on_text) : bool(c->on_binary))) {
-        // Only a view is wanted: the bytes are handed over where they were read, not copied first.
-        deliver_view(text, bytes);
+    if (wants_callbacks(text)) {
+        // The callbacks get the bytes where they were read: copied only if they keep the message.
+        Message message(text, bytes);
+        call_callbacks(message);
         return;
     }
     prepare_payload(payload.size());
-    incoming_.data_.append(bytes);
+    incoming_.append(bytes);
     deliver();
 }
 
 // Reserves the message's announced size once (already checked against the limit), not by doubling
 // while a large frame arrives. A large frame's bytes are then written in place (reading_payload_) at
 // payload_end_ - frame_left_, into a reused buffer when there is one: its old bytes are overwritten,
-// not zeroed first. incoming_.data_.size() may run ahead of the bytes written, never past payload_end_.
+// not zeroed first. incoming_.size() may run ahead of the bytes written, never past payload_end_.
 void Session::grow_payload(std::uint64_t length) {
-    const auto size = incoming_.data_.size() + static_cast<std::size_t>(length);
-    if (length >= kLargeFrameBytes && incoming_.data_.empty()) {
-        incoming_.data_ = spares.large.take(size);
-        if (incoming_.data_.size() > size) incoming_.data_.resize(size);
-    } else if (incoming_.data_.capacity() < size && incoming_.data_.empty() && size <= kRecycleBytes) {
-        incoming_.data_ = spares.small.take(size);
-        incoming_.data_.clear();
+    const auto size = incoming_.size() + static_cast<std::size_t>(length);
+    if (length >= kLargeFrameBytes && incoming_.empty()) {
+        incoming_ = spares.large.take(size);
+        if (incoming_.size() > size) incoming_.resize(size);
+    } else if (incoming_.capacity() < size && incoming_.empty() && size <= kRecycleBytes) {
+        incoming_ = spares.small.take(size);
+        incoming_.clear();
     }
-    if (incoming_.data_.capacity() < size) incoming_.data_.reserve(size);
+    if (incoming_.capacity() < size) incoming_.reserve(size);
     if (length < kLargeFrameBytes) return;
     payload_end_ = size;
     reading_payload_ = true;
@@ -402,11 +402,11 @@ void Session::grow_payload(std::uint64_t length) {
 // about to arrive: a peer that announces a large frame and sends little commits little memory.
 char* Session::payload_room(std::size_t bytes) {
     const std::size_t at = payload_end_ - static_cast<std::size_t>(frame_left_);
-    if (incoming_.data_.size() < at + bytes) incoming_.data_.resize(at + bytes);
-    return incoming_.data_.data() + at;
+    if (incoming_.size() < at + bytes) incoming_.resize(at + bytes);
+    return incoming_.data() + at;
 }
 
-// One piece of the current frame's payload; `stored`: it already lies in place at the end of incoming_.data_.
+// One piece of the current frame's payload; `stored`: it already lies in place at the end of incoming_.
 // False when the frame broke a rule and the connection is failing.
 bool Session::take_payload(std::span<char> piece, bool stored) {
     const bool control = is_control(frame_.opcode);
@@ -427,7 +427,7 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
             fail(*e);
             return false;
         }
-        if (!stored) incoming_.data_.append(piece.data(), piece.size());
+        if (!stored) incoming_.append(piece.data(), piece.size());
     }
     frame_pos_ += piece.size();
     frame_left_ -= piece.size();
@@ -435,7 +435,7 @@ bool Session::take_payload(std::span<char> piece, bool stored) {
     in_frame_ = false;
     if (reading_payload_) {
         reading_payload_ = false;
-        incoming_.data_.resize(payload_end_);  // cuts what a reused buffer held past the frame
+        incoming_.resize(payload_end_);  // cuts what a reused buffer held past the frame
     }
     if (auto e = sequencer_.on_frame_end()) {
         fail(*e);
@@ -466,52 +466,46 @@ void Session::read_payload() {
 }
 
 void Session::deliver() {
-    std::string& buffer = incoming_.data_;
     const bool text = sequencer_.message_opcode() == Opcode::text;
-    incoming_.text_ = text;
-    if (is_ping_echo(text, buffer)) {
-        buffer.clear();
+    if (wants_callbacks(text)) {
+        Message message(text, std::move(incoming_));
+        call_callbacks(message);
+        // The buffer serves the next message, unless the callbacks took it; a large one goes back to the pool.
+        incoming_ = std::move(message.data_);
+        if (incoming_.capacity() > kRecycleBytes) {
+            spares.large.give(incoming_);
+            std::string().swap(incoming_);
+        }
+        incoming_.clear();
+        return;
+    }
+    if (is_ping_echo(text, incoming_)) {
+        incoming_.clear();
         return;
     }
     last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
-    const Callbacks* c = callbacks_.get();
-    if (c && (c->on_message || (text && c->on_text) || (!text && c->on_binary))) {
-        // The callbacks get the message being assembled itself, not a move of it: one they move out of
-        // leaves an empty buffer behind. A small buffer they leave serves the next message of the read.
-        WebSocket& handle = input_handle();
-        try {
-            if (text && c->on_text) c->on_text(handle, incoming_.text());
-            if (!text && c->on_binary) c->on_binary(handle, incoming_.bytes());
-            if (c->on_message) c->on_message(handle, incoming_);
-        } catch (const std::exception& e) {
-            buffer.clear();
-            callback_failed(e.what());
-            return;
-        }
-        if (buffer.capacity() > kRecycleBytes) {
-            spares.large.give(buffer);
-            std::string().swap(buffer);
-        }
-        buffer.clear();
-        return;
-    }
     inbox_bytes_ += incoming_.size();
-    inbox_.push_back(std::move(incoming_));
-    buffer.clear();  // moved from: empty in practice, and now by rule
+    inbox_.emplace_back(text, std::move(incoming_));
+    incoming_.clear();  // moved from: empty in practice, and now by rule
     if (receiver_) receiver_->cancel();
 }
 
-// A whole message for on_text or on_binary alone (no on_message): they get a view of `bytes`, which
-// lie in the read buffer and are valid for the call, as a view of incoming_ would be.
-void Session::deliver_view(bool text, std::string_view bytes) {
-    if (is_ping_echo(text, bytes)) return;
-    last_activity_ = last_received_;
+bool Session::wants_callbacks(bool text) const noexcept {
+    const Callbacks* c = callbacks_.get();
+    return c && (c->on_message || (text ? bool(c->on_text) : bool(c->on_binary)));
+}
+
+// A complete message to the callbacks, as a view and as the Message itself (which they may move from).
+void Session::call_callbacks(Message& message) {
+    const bool text = message.is_text();
+    if (is_ping_echo(text, message.text())) return;
+    last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
     const Callbacks& c = *callbacks_;
+    WebSocket& handle = input_handle();
     try {
-        if (text)
-            c.on_text(input_handle(), bytes);
-        else
-            c.on_binary(input_handle(), std::as_bytes(std::span(bytes.data(), bytes.size())));
+        if (text && c.on_text) c.on_text(handle, message.text());
+        if (!text && c.on_binary) c.on_binary(handle, message.bytes());
+        if (c.on_message) c.on_message(handle, message);
     } catch (const std::exception& e) {
         callback_failed(e.what());
     }

@@ -163,7 +163,7 @@ private:
     void take_whole_message(const FrameHeader& h, char* data);
     // Makes room for a data frame's payload; nothing to do for a small one that fits (the usual case).
     void prepare_payload(std::uint64_t length) {
-        if (length >= kLargeFrameBytes || incoming_.data_.capacity() - incoming_.data_.size() < length)
+        if (length >= kLargeFrameBytes || incoming_.capacity() - incoming_.size() < length)
             grow_payload(length);
     }
     void grow_payload(std::uint64_t length);
@@ -173,7 +173,8 @@ private:
     void read_payload();
     void handle_control(std::string_view payload);
     void deliver();
-    void deliver_view(bool text, std::string_view bytes);
+    bool wants_callbacks(bool text) const noexcept;
+    void call_callbacks(Message& message);
     bool is_ping_echo(bool text, std::string_view bytes) const;
     WebSocket& input_handle();
     void call(const Slot<void(WebSocket&, std::string_view)>& callback, std::string_view data);
@@ -239,7 +240,7 @@ private:
     FrameHeader frame_{};
     std::uint64_t frame_left_ = 0;
     std::uint64_t frame_pos_ = 0;
-    Message incoming_{false, std::string()};  // the message being assembled; callbacks get it itself
+    std::string incoming_;  // the message being assembled (callbacks get it in a Message, then it is back)
     std::list<Message> inbox_;  // not a deque: libstdc++'s allocates its map and a block even when empty
     std::size_t inbox_bytes_ = 0;
     std::size_t payload_end_ = 0;  // message_'s size once a large frame is in (reading_payload_)

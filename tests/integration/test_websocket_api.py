@@ -160,6 +160,20 @@ class WebSocketApiTest(ServerTestCase):
                 self.assertEqual(await ws.recv(), "headers:abc:t")
         self.run_async(go())
 
+    def test_messages_kept_by_a_callback_own_their_bytes(self):
+        # Small messages reach on_message still in the read buffer; the ones it keeps must not.
+        async def go():
+            async with websockets.connect(self.ws_url("/ws/keep")) as ws:
+                sent = []
+                for i in range(40):
+                    m = f"text {i} " + "x" * (i * 7) if i % 3 else bytes([i]) * (i * 31 + 1)
+                    sent.append(m)
+                    await ws.send(m)
+                await ws.send("dump")
+                for m in sent:
+                    self.assertEqual(await ws.recv(), m)
+        self.run_async(go())
+
     def test_a_throwing_callback_closes_its_connection_with_1011(self):
         async def go():
             async with websockets.connect(self.ws_url("/ws/throwing-callback")) as other:

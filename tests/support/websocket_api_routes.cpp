@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/steady_timer.hpp>
@@ -91,6 +92,26 @@ void add_websocket_api_routes(Server& server) {
         ws.on_ping([](WebSocket& w, std::string_view payload) { w.post("ping:" + std::string(payload)); });
         ws.on_text([](WebSocket& w, std::string_view text) {
             w.post("headers:" + std::string(w.request_headers().get("X-Test").value_or("-")) + ":" + std::string(text));
+        });
+    });
+    // on_message may keep the message it is handed (moved, copied, released, assigned): what it keeps
+    // has bytes of its own once the read buffer they arrived in is reused. "dump" sends them back.
+    server.ws("/ws/keep", [](WebSocket ws) {
+        auto kept = std::make_shared<std::vector<Message>>();
+        ws.on_message([kept](WebSocket& w, Message& m) {
+            if (m.text() == "dump") {
+                for (auto& k : *kept) w.post(std::move(k));
+                kept->clear();
+                return;
+            }
+            Message other(false, std::string("placeholder"));
+            switch (kept->size() % 5) {
+                case 0: kept->push_back(std::move(m)); break;
+                case 1: kept->push_back(m); break;
+                case 2: kept->emplace_back(m.is_text(), m.release()); break;
+                case 3: other = std::move(m); kept->push_back(std::move(other)); break;
+                default: other = m; kept->push_back(std::move(other)); break;
+            }
         });
     });
     // A callback that throws closes only its own connection, with 1011.

@@ -80,21 +80,55 @@ public:
     /// A message of `data`, moved in or copied.
     Message(bool is_text, std::string&& data) noexcept : data_(std::move(data)), text_(is_text) {}
     Message(bool is_text, const std::string& data) : data_(data), text_(is_text) {}
+    /// A copy owns its bytes.
+    Message(const Message& other) : data_(other.text()), text_(other.text_) {}
+    /// A message handed to a callback may still lie in the connection's read buffer (a small one, not
+    /// copied unless it is kept): moving it copies those bytes, the one allocation a move can make.
+    Message(Message&& other) noexcept : data_(other.take()), text_(other.text_) {}
+    Message& operator=(const Message& other) {
+        if (this != &other) {
+            data_.assign(other.text());
+            borrowed_ = {};
+            text_ = other.text_;
+        }
+        return *this;
+    }
+    Message& operator=(Message&& other) noexcept {
+        if (this != &other) {
+            data_ = other.take();
+            borrowed_ = {};
+            text_ = other.text_;
+        }
+        return *this;
+    }
+    ~Message() = default;
+
     bool is_text() const noexcept { return text_; }
     bool is_binary() const noexcept { return !text_; }
     /// The payload as text (for binary messages: the raw bytes).
-    std::string_view text() const noexcept { return data_; }
+    std::string_view text() const noexcept { return borrowed_.data() ? borrowed_ : std::string_view(data_); }
     /// The payload as bytes.
     std::span<const std::byte> bytes() const noexcept {
-        return {reinterpret_cast<const std::byte*>(data_.data()), data_.size()};
+        const std::string_view t = text();
+        return {reinterpret_cast<const std::byte*>(t.data()), t.size()};
     }
-    std::size_t size() const noexcept { return data_.size(); }
+    std::size_t size() const noexcept { return text().size(); }
     /// Moves the payload out.
-    std::string release() noexcept { return std::move(data_); }
+    std::string release() noexcept { return take(); }
 
 private:
-    friend class websocket::Session;  // assembles messages in place, and hands callbacks its own
+    friend class websocket::Session;  // assembles messages, and hands callbacks borrowed ones
+    // A view of bytes that outlive the message's use (a callback's): never owned.
+    Message(bool is_text, std::string_view borrowed) noexcept
+        : borrowed_(borrowed.data() ? borrowed : std::string_view("", 0)), text_(is_text) {}
+    std::string take() noexcept {
+        if (!borrowed_.data()) return std::move(data_);
+        std::string copy(borrowed_);
+        borrowed_ = {};
+        return copy;
+    }
     std::string data_;
+    std::string_view borrowed_;  // the payload while it lies elsewhere (data() != nullptr), then data_ is empty
     bool text_;
 };
 
