@@ -755,8 +755,7 @@ std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
         queue_planned(FragmentPlan(opcode, payload.size(), options_.buffer_size), payload, owner);
     }
     buffered_.store(out_.buffered(), std::memory_order_relaxed);
-    // Within a read, the time it arrived is recent enough.
-    last_activity_ = consuming_ ? last_received_ : loop_.poller.now();
+    last_activity_ = loop_.poller.now();  // inside a batch, the time it began: no clock read
     schedule_flush();
     return {};
 }
