@@ -75,6 +75,17 @@ void check_header(std::string_view bytes, const FrameParseResult& r, const Frame
         FUZZ_CHECK(parse_frame_header(bytes.substr(0, n), options).status == ParseStatus::incomplete);
 }
 
+// The read loop's fast path takes a frame usual_message_frame_size() accepts without the parser: it
+// must be exactly a final text or binary frame without RSV bits and with a 7-bit length, all in `bytes`,
+// and every such frame must be accepted.
+void check_usual_message(std::string_view bytes, const FrameParseResult& r, const FrameOptions& options) {
+    const FrameHeader& h = r.header;
+    const bool usual = h.fin && !h.rsv1 && !h.rsv2 && !h.rsv3 && (h.opcode == Opcode::text || h.opcode == Opcode::binary) &&
+                       (static_cast<unsigned char>(bytes[1]) & 0x7F) < 126 && r.header_size + h.payload_length <= bytes.size();
+    const std::size_t size = usual_message_frame_size(bytes, options);
+    FUZZ_CHECK(size == (usual ? r.header_size + h.payload_length : 0));
+}
+
 // A final text or binary frame without RSV bits, whole in `payload` (unmasked): the one-step
 // on_whole_message() must end where on_header(), on_payload() and on_frame_end() end, error or not.
 void check_whole_message(const FrameSequencer& seq, const FrameHeader& h, std::string_view payload) {
@@ -118,6 +129,7 @@ Outcome receive(std::string_view stream, const Config& config, std::size_t read_
         ++frames;
         if (deep_checks) {
             check_header(buffer.substr(pos), r, config.frame);
+            check_usual_message(buffer.substr(pos), r, config.frame);
             const std::string_view rest = stream.substr(pos + r.header_size);
             if (rest.size() >= r.header.payload_length) {
                 std::string payload(rest.substr(0, static_cast<std::size_t>(r.header.payload_length)));

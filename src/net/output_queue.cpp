@@ -99,6 +99,8 @@ void recycle(std::string& buffer) noexcept {
 
 }  // namespace
 
+[[gnu::noinline]] void OutputQueue::copy(char* to, std::string_view bytes) noexcept { std::memcpy(to, bytes.data(), bytes.size()); }
+
 void OutputQueue::append(std::string_view bytes) {
     if (!bytes.empty()) std::memcpy(extend(bytes.size()), bytes.data(), bytes.size());
 }

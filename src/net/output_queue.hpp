@@ -41,6 +41,9 @@ public:
         }
         return extend_slow(size);
     }
+    /// Copies `bytes` to `to` (space from extend()). Out of line on purpose: inlined where the size is
+    /// known to be small, GCC turns memcpy into `rep movs`, which is slow to start for a few dozen bytes.
+    static void copy(char* to, std::string_view bytes) noexcept;
     /// Queues a whole buffer without copying it again.
     void push(std::string bytes);
     /// Queues `bytes`, which lie inside `*owner`, without copying them: the queue holds `owner` until

@@ -8,19 +8,6 @@
 namespace herald::websocket {
 namespace {
 
-std::optional<ProtocolError> protocol_error(std::string_view reason) noexcept {
-    return ProtocolError{CloseCode::protocol_error, reason};
-}
-std::optional<ProtocolError> too_big() noexcept {
-    return ProtocolError{CloseCode::message_too_big, "message over the size limit"};
-}
-std::optional<ProtocolError> not_utf8() noexcept {
-    return ProtocolError{CloseCode::invalid_payload, "text message is not valid UTF-8"};
-}
-std::optional<ProtocolError> utf8_unfinished() noexcept {
-    return ProtocolError{CloseCode::invalid_payload, "text message ends inside a UTF-8 sequence"};
-}
-
 // Each field is checked once all of its bytes are there, in wire order, so the outcome is the same
 // whichever way the bytes were split across reads. Every path returns `r` itself, so the result is
 // built in the caller's slot (a copy of a result assembled byte by byte stalls the loads that follow).
@@ -257,39 +244,6 @@ std::optional<ProtocolError> FrameSequencer::on_frame_end() noexcept {
         return std::nullopt;
     }
     return finish_message();
-}
-
-// The three steps of a one-frame message, without the bookkeeping between them.
-std::optional<ProtocolError> FrameSequencer::on_whole_message(Opcode opcode, std::span<const char> payload) noexcept {
-    complete_ = false;
-    if (in_message_) return protocol_error("new data frame while a fragmented message is in progress");
-    if (payload.size() > limits_.max_message_bytes) return too_big();  // one frame passes any fragment cap
-    start_message(opcode, false);
-    declared_bytes_ = payload.size();
-    fed_bytes_ = payload.size();
-    fragments_ = 1;
-    if (opcode == Opcode::text && limits_.validate_utf8 && !utf8_.feed(payload)) return not_utf8();
-    return finish_message();
-}
-
-void FrameSequencer::start_message(Opcode opcode, bool compressed) noexcept {
-    in_message_ = true;
-    opcode_ = opcode;
-    compressed_ = compressed;
-    declared_bytes_ = 0;
-    fed_bytes_ = 0;
-    fragments_ = 0;
-    utf8_.reset();
-}
-
-// After the final frame's payload: the message is complete unless its text ends inside a character.
-std::optional<ProtocolError> FrameSequencer::finish_message() noexcept {
-    frame_is_data_ = false;
-    frame_is_final_ = false;
-    in_message_ = false;
-    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.complete()) return utf8_unfinished();
-    complete_ = true;
-    return std::nullopt;
 }
 
 void FrameSequencer::reset() noexcept {

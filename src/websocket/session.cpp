@@ -175,9 +175,7 @@ const Headers& Session::request_headers() const noexcept {
     return *request_headers_;
 }
 
-bool Session::on_loop_thread() const noexcept {
-    return loop_.poller.dispatching_here() || loop_.context().get_executor().running_in_this_thread();
-}
+bool Session::in_loop_context() const noexcept { return loop_.context().get_executor().running_in_this_thread(); }
 
 void Session::start(std::string input, std::string output) {
     loop_.add(*this);
@@ -297,6 +295,18 @@ void Session::end_input() {
 void Session::parse_frames(char* data, std::size_t size) {
     while (size > 0 && !reading_stopped_) {
         if (!in_frame_) {
+            if (const std::size_t whole = usual_message_frame_size(std::string_view(data, size), frame_options_);
+                whole != 0 && !sequencer_.in_message()) {
+                const bool masked = frame_options_.role == Role::server;
+                MaskKey key;
+                if (masked) std::memcpy(key.data(), data + 2, key.size());
+                const std::size_t header_size = masked ? 6 : 2;
+                take_whole_message(static_cast<Opcode>(data[0] & 0x0F), masked ? &key : nullptr,
+                                   std::span<char>(data + header_size, whole - header_size));
+                data += whole;
+                size -= whole;
+                continue;
+            }
             FrameHeader header;
             std::size_t header_size;
             if (!parse_usual_frame_header(std::string_view(data, size), frame_options_, header, header_size)) {
@@ -311,7 +321,8 @@ void Session::parse_frames(char* data, std::size_t size) {
             }
             if (is_whole_message(header, size - header_size)) {
                 const std::size_t whole = header_size + static_cast<std::size_t>(header.payload_length);
-                take_whole_message(header, data + header_size);
+                take_whole_message(header.opcode, header.masked ? &header.mask_key : nullptr,
+                                   std::span<char>(data + header_size, static_cast<std::size_t>(header.payload_length)));
                 data += whole;
                 size -= whole;
                 continue;
@@ -336,7 +347,7 @@ void Session::parse_frames(char* data, std::size_t size) {
         size -= take;
     }
     if (reading_stopped_ || finished_) return;
-    tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
+    if (size > 0 || !tail_.empty()) tail_.assign(data, size);  // an unfinished header, or a control frame not yet whole
     // Between messages an idle connection keeps no message buffer: a small one serves the next read
     // of this loop, of any connection.
     if (!in_frame_ && incoming_.empty() && incoming_.capacity() > std::string().capacity()) {
@@ -353,21 +364,21 @@ bool Session::is_whole_message(const FrameHeader& h, std::size_t available) cons
            h.payload_length <= available && h.payload_length < kLargeFrameBytes && !sequencer_.in_message();
 }
 
-void Session::take_whole_message(const FrameHeader& h, char* data) {
-    const std::span<char> payload(data, static_cast<std::size_t>(h.payload_length));
-    if (h.masked) {
+// `key`: the masking key, null for an unmasked frame.
+[[gnu::always_inline]] inline void Session::take_whole_message(Opcode opcode, const MaskKey* key, std::span<char> payload) {
+    if (key) {
         // A small payload is unmasked inline; the call and the wide loops pay off from a few words on.
         if (payload.size() <= max_control_payload)
-            apply_mask_small(payload, h.mask_key);
+            apply_mask_small(payload, *key);
         else
-            apply_mask(payload, h.mask_key);
+            apply_mask(payload, *key);
     }
-    if (auto e = sequencer_.on_whole_message(h.opcode, payload)) {
+    if (auto e = sequencer_.on_whole_message(opcode, payload)) {
         fail(*e);
         return;
     }
     const std::string_view bytes(payload.data(), payload.size());
-    const bool text = h.opcode == Opcode::text;
+    const bool text = opcode == Opcode::text;
     if (wants_callbacks(text)) {
         // The callbacks get the bytes where they were read: copied only if they keep the message.
         Message message(text, bytes);
@@ -496,7 +507,7 @@ bool Session::wants_callbacks(bool text) const noexcept {
 }
 
 // A complete message to the callbacks, as a view and as the Message itself (which they may move from).
-void Session::call_callbacks(Message& message) {
+[[gnu::always_inline]] inline void Session::call_callbacks(Message& message) {
     const bool text = message.is_text();
     if (is_ping_echo(text, message.text())) return;
     last_activity_ = last_received_;  // wait_for_close(idle) counts messages only
@@ -511,9 +522,8 @@ void Session::call_callbacks(Message& message) {
     }
 }
 
-// Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
-bool Session::is_ping_echo(bool text, std::string_view bytes) const {
-    return text && rare_ && rare_->ping_policy && options_.filter_ping_messages && bytes == rare_->ping_policy->data;
+bool Session::is_ping_policy_echo(std::string_view bytes) const {
+    return rare_->ping_policy && options_.filter_ping_messages && bytes == rare_->ping_policy->data;
 }
 
 void Session::handle_control(std::string_view payload) {
@@ -730,38 +740,14 @@ std::shared_ptr<const std::string> Session::share_payload(std::string payload) {
     });
 }
 
-std::error_code Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {
+std::errc Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {
     return queue_frames(opcode, *payload, payload);
 }
 
-// Headers are copied into the queue; a large payload piece stays in `owner` when there is one (the
-// queue holds it until written), else it is copied once into a buffer of its own.
-std::error_code Session::queue_frames(Opcode opcode, std::string_view payload,
-                                      const std::shared_ptr<const std::string>& owner) {
-    if (close_sent_ || finished_ || transport_dead_) return std::make_error_code(std::errc::not_connected);
-    if (over_backlog(payload.size()))
-        return std::make_error_code(finished_ ? std::errc::not_connected : std::errc::no_buffer_space);
-    const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
-                                 (options_.buffer_size == 0 || payload.size() <= options_.buffer_size);
-    if (one_small_frame) {
-        // The common case, without a plan (its division) or its loop: one frame encoded straight into
-        // the queue.
-        const FrameHeader header{.opcode = opcode, .payload_length = payload.size()};
-        const std::size_t header_size = frame_header_size(header);
-        char* at = out_.extend(header_size + payload.size());
-        encode_frame_header(header, at);
-        std::memcpy(at + header_size, payload.data(), payload.size());
-    } else {
-        queue_planned(FragmentPlan(opcode, payload.size(), options_.buffer_size), payload, owner);
-    }
-    buffered_.store(out_.buffered(), std::memory_order_relaxed);
-    last_activity_ = loop_.poller.now();  // inside a batch, the time it began: no clock read
-    schedule_flush();
-    return {};
-}
-
-void Session::queue_planned(const FragmentPlan& plan, std::string_view payload,
-                            const std::shared_ptr<const std::string>& owner) {
+// The rest of queue_frames(): frames planned by size (a large payload stays in `owner` when there is
+// one, the queue holds it until written, else it is copied once into a buffer of its own).
+void Session::queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner) {
+    const FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
                                    static_cast<std::size_t>(plan.header(i).payload_length));

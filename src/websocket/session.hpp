@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <asio/ip/tcp.hpp>
@@ -22,10 +23,7 @@
 #include "net/loop_member.hpp"
 #include "net/output_queue.hpp"
 #include "net/poller.hpp"
-
-namespace herald::net {
-class Reactor;
-}
+#include "net/reactor.hpp"
 
 namespace herald::websocket {
 
@@ -78,15 +76,15 @@ public:
     void start(std::string input, std::string output);
 
     net::Reactor& loop() noexcept { return loop_; }
-    bool on_loop_thread() const noexcept;
+    bool on_loop_thread() const noexcept { return loop_.poller.dispatching_here() || in_loop_context(); }
     const SessionOptions& options() const noexcept { return options_; }
 
     // ---- loop thread ----
-    /// Encodes and queues one message: not_connected once closed, no_buffer_space when the backlog
-    /// policy dropped it.
-    std::error_code queue_message(Opcode opcode, std::string_view payload) { return queue_frames(opcode, payload, nullptr); }
+    /// Encodes and queues one message: errc{} when queued, not_connected once closed, no_buffer_space
+    /// when the backlog policy dropped it.
+    std::errc queue_message(Opcode opcode, std::string_view payload) { return queue_frames(opcode, payload, nullptr); }
     /// As queue_message(), but a large payload is written from `payload` itself, not copied.
-    std::error_code queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
+    std::errc queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
     /// Payloads from this size on are queued by reference (shared) or as buffers of their own.
     static constexpr std::size_t share_min_bytes = 4096;
     /// A received payload made shareable for queue_shared_message(); once written, a large buffer is
@@ -160,7 +158,7 @@ private:
     void end_input();
     void parse_frames(char* data, std::size_t size);
     bool is_whole_message(const FrameHeader& h, std::size_t available) const noexcept;
-    void take_whole_message(const FrameHeader& h, char* data);
+    void take_whole_message(Opcode opcode, const MaskKey* key, std::span<char> payload);
     // Makes room for a data frame's payload; nothing to do for a small one that fits (the usual case).
     void prepare_payload(std::uint64_t length) {
         if (length >= kLargeFrameBytes || incoming_.capacity() - incoming_.size() < length)
@@ -175,7 +173,9 @@ private:
     void deliver();
     bool wants_callbacks(bool text) const noexcept;
     void call_callbacks(Message& message);
-    bool is_ping_echo(bool text, std::string_view bytes) const;
+    // Sisk's ping messages echoed back by clients are keep-alive noise, not application data.
+    bool is_ping_echo(bool text, std::string_view bytes) const { return text && rare_ && is_ping_policy_echo(bytes); }
+    bool is_ping_policy_echo(std::string_view bytes) const;
     WebSocket& input_handle();
     void call(const Slot<void(WebSocket&, std::string_view)>& callback, std::string_view data);
     void callback_failed(std::string_view what);
@@ -194,10 +194,29 @@ private:
     void post_flush();
     void flush();
     void flush_if_wanted();
-    std::error_code queue_frames(Opcode opcode, std::string_view payload,
-                                 const std::shared_ptr<const std::string>& owner);
-    void queue_planned(const FragmentPlan& plan, std::string_view payload,
-                       const std::shared_ptr<const std::string>& owner);
+    // Inline, for the usual small message (an echo, a chat line): one frame encoded straight into the
+    // queue, without a FragmentPlan (its division) or its loop.
+    std::errc queue_frames(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner) {
+        if (close_sent_ || finished_ || transport_dead_) return std::errc::not_connected;
+        if (over_backlog(payload.size())) return finished_ ? std::errc::not_connected : std::errc::no_buffer_space;
+        const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
+                                     (options_.buffer_size == 0 || payload.size() <= options_.buffer_size);
+        if (one_small_frame) {
+            const FrameHeader header{.opcode = opcode, .payload_length = payload.size()};
+            const std::size_t header_size = frame_header_size(header);
+            char* at = out_.extend(header_size + payload.size());
+            encode_frame_header(header, at);
+            net::OutputQueue::copy(at + header_size, payload);
+        } else {
+            queue_planned(opcode, payload, owner);
+        }
+        buffered_.store(out_.buffered(), std::memory_order_relaxed);
+        last_activity_ = loop_.poller.now();  // inside a batch, the time it began: no clock read
+        schedule_flush();
+        return {};
+    }
+    void queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner);
+    bool in_loop_context() const noexcept;
     void wait_writable();
     void close_socket() noexcept;
     void linger_close();

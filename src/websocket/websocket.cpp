@@ -30,7 +30,7 @@ Task<std::error_code> send_message(std::shared_ptr<Session> s, Opcode opcode, Pa
     if (!s) co_return std::make_error_code(std::errc::not_connected);
     if (!s->on_loop_thread())
         co_return co_await asio::co_spawn(s->loop().context(), send_message(s, opcode, payload), asio::use_awaitable);
-    if (auto ec = s->queue_shared_message(opcode, payload)) co_return ec;
+    if (const auto e = s->queue_shared_message(opcode, payload); e != std::errc{}) co_return std::make_error_code(e);
     co_return co_await s->wait_written(s->queued_total());
 }
 
@@ -98,7 +98,7 @@ Task<std::error_code> WebSocket::send(std::span<const std::byte> bytes) {
 // On the connection's own loop a post is queued at once, without a shared copy of the payload.
 [[gnu::always_inline]] static inline bool post_view(const std::shared_ptr<Session>& s, Opcode opcode, std::string_view payload) {
     if (!s || s->state() != WebSocketState::open) return false;
-    if (s->on_loop_thread()) return !s->queue_message(opcode, payload);
+    if (s->on_loop_thread()) return s->queue_message(opcode, payload) == std::errc{};
     auto shared = std::make_shared<const std::string>(payload);
     asio::post(s->loop().context(), [s, opcode, shared] { s->queue_message(opcode, *shared); });
     return true;
@@ -113,7 +113,7 @@ bool WebSocket::post(Message&& message) {
     const auto& s = session_;
     if (!s || s->state() != WebSocketState::open) return false;
     auto payload = Session::share_payload(message.release());
-    if (s->on_loop_thread()) return !s->queue_shared_message(opcode, payload);
+    if (s->on_loop_thread()) return s->queue_shared_message(opcode, payload) == std::errc{};
     asio::post(s->loop().context(), [s, opcode, payload] { s->queue_shared_message(opcode, payload); });
     return true;
 }

@@ -494,6 +494,36 @@ TEST(FrameParser, EveryFirstTwoBytesAgainstModel) {
     EXPECT_EQ(checked, 8 * 65536);
 }
 
+// The read loop's fast path: exactly the final text and binary frames without RSV bits, with a 7-bit
+// length, whose payload is all there; their size is the parser's header size plus the length.
+TEST(FrameParser, UsualMessageFrameSizeAgreesWithTheParser) {
+    const std::string ext16 = bytes({0x00, 0x7e});
+    const std::string key = bytes({0x11, 0x22, 0x33, 0x44});
+    int usual = 0;
+    for (const Role role : {Role::server, Role::client})
+        for (const std::uint64_t max : {std::uint64_t{1} << 20, std::uint64_t{20}})
+            for (int b0 = 0; b0 < 256; ++b0)
+                for (int b1 = 0; b1 < 256; ++b1) {
+                    std::string in = bytes({b0, b1});
+                    if ((b1 & 0x7f) == 126) in += ext16;
+                    if ((b1 & 0x7f) == 127) continue;  // never usual; the parser's own tests cover it
+                    if (b1 & 0x80) in += key;
+                    const std::size_t length = (b1 & 0x7f) == 126 ? 126 : (b1 & 0x7f);
+                    in += std::string(length, 'x');
+                    const FrameOptions options{.role = role, .max_payload_bytes = max};
+                    const FrameParseResult r = parse_frame_header(in, options);
+                    const bool want = r.status == ParseStatus::complete && r.header.fin && !r.header.rsv1 &&
+                                      !r.header.rsv2 && !r.header.rsv3 && (b1 & 0x7f) < 126 &&
+                                      (r.header.opcode == Opcode::text || r.header.opcode == Opcode::binary);
+                    ASSERT_EQ(usual_message_frame_size(in, options), want ? in.size() : 0) << b0 << ' ' << b1;
+                    // One byte short of the payload: not whole, so not usual.
+                    ASSERT_EQ(usual_message_frame_size(std::string_view(in).substr(0, in.size() - 1), options), 0u);
+                    usual += want;
+                }
+    // b0 0x81 or 0x82; b1 the role's MASK bit and a length 0-125 (up to 20 under the small limit).
+    EXPECT_EQ(usual, 2 * 2 * (126 + 21));
+}
+
 // ---- serialization ----
 
 TEST(FrameWriter, MinimalLengthEncodingAndSizes) {
