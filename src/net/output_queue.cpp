@@ -136,6 +136,26 @@ void OutputQueue::push_shared(std::shared_ptr<const std::string> owner, std::str
     add(Buffer{.owner = std::move(owner), .shared = bytes});
 }
 
+void OutputQueue::push_borrowed(std::string_view bytes) {
+    if (bytes.empty()) return;
+    queued_ += bytes.size();
+    add(Buffer{.shared = bytes, .borrowed = true});
+}
+
+void OutputQueue::own_borrowed() {
+    for (std::size_t i = head_; i < buffers_.size(); ++i) {
+        Buffer& b = buffers_[i];
+        if (!b.borrowed) continue;
+        // The front buffer may be partly written: only its unwritten bytes are kept.
+        const std::size_t skip = i == head_ ? offset_ : 0;
+        if (i == head_) offset_ = 0;
+        b.own.assign(b.shared.substr(skip));
+        b.used = b.own.size();
+        b.shared = {};
+        b.borrowed = false;
+    }
+}
+
 void OutputQueue::add(Buffer buffer) {
     if (buffers_.capacity() == 0 && !pool_gone) buffers_ = pool.take_list();
     // A queue that never drains completely must not grow a tail of written slots.
@@ -216,7 +236,7 @@ void OutputQueue::truncate(std::uint64_t total) noexcept {
             }
             buffers_.pop_back();
         } else {
-            if (back.owner)
+            if (back.is_view())
                 back.shared.remove_suffix(excess);
             else
                 back.used -= excess;

@@ -11,15 +11,17 @@
 namespace herald::net {
 
 // One buffer of an OutputQueue (internal): bytes of its own (the first `used` of `own`, which is kept
-// at its full capacity so that appending writes no zeros first), or a view into a buffer shared with
-// others.
+// at its full capacity so that appending writes no zeros first), or a view: into a buffer shared with
+// others (`owner`), or borrowed for a moment (see push_borrowed()).
 struct QueuedBuffer {
     std::string own{};
     std::size_t used = 0;
     std::shared_ptr<const std::string> owner{};
     std::string_view shared{};
-    const char* data() const noexcept { return owner ? shared.data() : own.data(); }
-    std::size_t size() const noexcept { return owner ? shared.size() : used; }
+    bool borrowed = false;
+    bool is_view() const noexcept { return owner || borrowed; }
+    const char* data() const noexcept { return is_view() ? shared.data() : own.data(); }
+    std::size_t size() const noexcept { return is_view() ? shared.size() : used; }
 };
 
 class OutputQueue {
@@ -50,6 +52,11 @@ public:
     /// they are written. Several pieces of one owner may be queued (a large message cut into frames,
     /// one encoded message sent to many connections).
     void push_shared(std::shared_ptr<const std::string> owner, std::string_view bytes);
+    /// Queues `bytes` without copying them and without an owner: the caller keeps them unchanged until
+    /// it calls own_borrowed(), which copies whatever of them a flush has not written by then.
+    void push_borrowed(std::string_view bytes);
+    /// Gives every borrowed piece still queued bytes of its own.
+    void own_borrowed();
     /// Writes as much as the socket takes: done (all written), blocked (EAGAIN) or failed (peer gone).
     Flush flush(int fd);
     /// Forgets everything queued (a slow reader is being dropped).
@@ -69,7 +76,7 @@ private:
     // Bytes may be appended to the last buffer: it is ours (not shared), and not the front buffer
     // partly written already.
     bool back_appendable() const noexcept {
-        return !empty() && !buffers_.back().owner && !(buffers_.size() - head_ == 1 && offset_ > 0);
+        return !empty() && !buffers_.back().is_view() && !(offset_ > 0 && buffers_.size() - head_ == 1);
     }
     char* extend_slow(std::size_t size);
     void add(Buffer buffer);

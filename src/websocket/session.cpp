@@ -289,6 +289,7 @@ void Session::begin_input() noexcept {
 void Session::end_input() {
     consuming_ = false;
     flush_if_wanted();
+    out_.own_borrowed();  // the read buffer is about to be reused
     input_handle_ = WebSocket();  // the caller holds the session too: this is never its last owner
 }
 
@@ -360,8 +361,11 @@ void Session::parse_frames(char* data, std::size_t size) {
 // its payload all in the buffer, outside a fragmented message. It is checked by the sequencer in one
 // step (same rules, same errors as frame by frame) and delivered at once.
 bool Session::is_whole_message(const FrameHeader& h, std::size_t available) const noexcept {
+    // A large one, too, when callbacks take it: they get it where it lies (the message buffer is only
+    // for messages received into it).
     return h.fin && (h.opcode == Opcode::text || h.opcode == Opcode::binary) && !h.rsv1 && !h.rsv2 && !h.rsv3 &&
-           h.payload_length <= available && h.payload_length < kLargeFrameBytes && !sequencer_.in_message();
+           h.payload_length <= available && !sequencer_.in_message() &&
+           (h.payload_length < kLargeFrameBytes || wants_callbacks(h.opcode == Opcode::text));
 }
 
 // `key`: the masking key, null for an unmasked frame.
@@ -740,13 +744,25 @@ std::shared_ptr<const std::string> Session::share_payload(std::string payload) {
     });
 }
 
+bool Session::queue_borrowed_message(const Message& message, std::errc& result) {
+    // Only while this connection's input is parsed: a borrowed message then lies in the loop's read
+    // buffer, unchanged until end_input() gives what is still queued of it bytes of its own.
+    const char* buffer = loop_.read_buffer();
+    const std::string_view bytes = message.borrowed_;
+    if (!consuming_ || !bytes.data() || bytes.data() < buffer || bytes.data() + bytes.size() > buffer + net::Reactor::read_buffer_size)
+        return false;
+    result = queue_frames(message.is_text() ? Opcode::text : Opcode::binary, bytes, nullptr, true);
+    return true;
+}
+
 std::errc Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {
     return queue_frames(opcode, *payload, payload);
 }
 
 // The rest of queue_frames(): frames planned by size (a large payload stays in `owner` when there is
 // one, the queue holds it until written, else it is copied once into a buffer of its own).
-void Session::queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner) {
+void Session::queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner,
+                            bool borrowed) {
     const FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
@@ -764,6 +780,8 @@ void Session::queue_planned(Opcode opcode, std::string_view payload, const std::
             out_.append(part);
         else if (owner)
             out_.push_shared(owner, part);
+        else if (borrowed)
+            out_.push_borrowed(part);
         else
             out_.push(std::string(part));
     }

@@ -83,6 +83,10 @@ public:
     /// Encodes and queues one message: errc{} when queued, not_connected once closed, no_buffer_space
     /// when the backlog policy dropped it.
     std::errc queue_message(Opcode opcode, std::string_view payload) { return queue_frames(opcode, payload, nullptr); }
+    /// As queue_message() for a message a callback of this connection was handed from the read buffer:
+    /// a large payload is written from where it lies, and copied only if the write at the end of this
+    /// read leaves some of it behind. False when `message` is not such a message (queue it otherwise).
+    bool queue_borrowed_message(const Message& message, std::errc& result);
     /// As queue_message(), but a large payload is written from `payload` itself, not copied.
     std::errc queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
     /// Payloads from this size on are queued by reference (shared) or as buffers of their own.
@@ -196,7 +200,9 @@ private:
     void flush_if_wanted();
     // Inline, for the usual small message (an echo, a chat line): one frame encoded straight into the
     // queue, without a FragmentPlan (its division) or its loop.
-    std::errc queue_frames(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner) {
+    // `owner`: the large payload pieces are written from it (null: copied, unless `borrowed`).
+    std::errc queue_frames(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner,
+                           bool borrowed = false) {
         if (close_sent_ || finished_ || transport_dead_) return std::errc::not_connected;
         if (over_backlog(payload.size())) return finished_ ? std::errc::not_connected : std::errc::no_buffer_space;
         const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
@@ -208,14 +214,15 @@ private:
             encode_frame_header(header, at);
             net::OutputQueue::copy(at + header_size, payload);
         } else {
-            queue_planned(opcode, payload, owner);
+            queue_planned(opcode, payload, owner, borrowed);
         }
         buffered_.store(out_.buffered(), std::memory_order_relaxed);
         last_activity_ = loop_.poller.now();  // inside a batch, the time it began: no clock read
         schedule_flush();
         return {};
     }
-    void queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner);
+    void queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner,
+                       bool borrowed);
     bool in_loop_context() const noexcept;
     void wait_writable();
     void close_socket() noexcept;

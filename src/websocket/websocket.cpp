@@ -112,6 +112,8 @@ bool WebSocket::post(Message&& message) {
     if (message.size() < Session::share_min_bytes) return post_view(session_, opcode, message.text());
     const auto& s = session_;
     if (!s || s->state() != WebSocketState::open) return false;
+    // Echoing the message a callback was just handed: written from the read buffer, not copied.
+    if (std::errc e; s->on_loop_thread() && s->queue_borrowed_message(message, e)) return e == std::errc{};
     auto payload = Session::share_payload(message.release());
     if (s->on_loop_thread()) return s->queue_shared_message(opcode, payload) == std::errc{};
     asio::post(s->loop().context(), [s, opcode, payload] { s->queue_shared_message(opcode, payload); });

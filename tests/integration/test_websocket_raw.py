@@ -9,6 +9,7 @@ import os
 import socket
 import struct
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -343,13 +344,33 @@ class FramingTest(WebSocketRawCase):
     """Valid input split and coalesced in every way the parser must cope with."""
 
     def test_echo_lengths_across_the_length_encodings(self):
-        c = self.ws()
-        for n in (0, 1, 125, 126, 127, 65535, 65536, 65537, 300 * KiB):
-            for opcode in (TEXT, BINARY):
-                with self.subTest(n=n, opcode=opcode):
-                    payload = (b"abcdefghij" * (n // 10 + 1))[:n] if opcode == TEXT else os.urandom(n)
-                    c.send(frame(opcode, payload))
-                    self.assertEqual(c.read_message(), (opcode, payload))
+        for path in ("/ws/echo", "/ws/post-echo"):
+            c = self.ws(path)
+            for n in (0, 1, 125, 126, 127, 4095, 4096, 65535, 65536, 65537, 300 * KiB):
+                for opcode in (TEXT, BINARY):
+                    with self.subTest(path=path, n=n, opcode=opcode):
+                        payload = (b"abcdefghij" * (n // 10 + 1))[:n] if opcode == TEXT else os.urandom(n)
+                        c.send(frame(opcode, payload))
+                        self.assertEqual(c.read_message(), (opcode, payload))
+
+    def test_large_echoes_to_a_slow_reader_keep_their_bytes(self):
+        # Large frames that come whole in one read are echoed from the loop's read buffer. What the
+        # slow reader's socket cannot take at once must be copied before another connection's read
+        # reuses that buffer: here the busy connection's echoes would otherwise land in its answers.
+        slow, busy = self.ws("/ws/post-echo"), self.ws("/ws/post-echo")
+        payloads = [os.urandom(64 * KiB + 7 * i) for i in range(256)]  # beyond what socket buffers hold
+        data = b"".join(frame(BINARY, p) for p in payloads)
+        sender = threading.Thread(target=slow.sock.sendall, args=(data,), daemon=True)
+        sender.start()  # blocks while the server, its answers backed up, stops reading this connection
+        time.sleep(0.5)
+        for i in range(20):
+            other = bytes([i]) * (200 * KiB)
+            busy.send(frame(BINARY, other))
+            self.assertEqual(busy.read_message(), (BINARY, other))
+        for i, p in enumerate(payloads):
+            self.assertEqual(slow.read_message(), (BINARY, p), "echo %d" % i)
+        sender.join(IO_TIMEOUT)
+        self.assertFalse(sender.is_alive())
 
     def test_non_minimal_length_encoding_is_accepted(self):
         c = self.ws()

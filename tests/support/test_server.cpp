@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < n; i += 997) body[i] = static_cast<char>('a' + (i / 997) % 26);
         return Response::text(std::move(body));
     });
-    // WebSocket routes: an echo (coroutine style), a callback-style echo, and a server push + close.
+    // WebSocket routes: an echo (coroutine style), callback-style echoes (the second as herald serve's
+    // /ws/echo: the message itself posted back), and a server push + close.
     server.ws("/ws/echo", [](WebSocket ws) -> Task<void> {
         while (auto message = co_await ws.receive(std::chrono::hours(1)))
             if (co_await ws.send(*message)) break;
@@ -106,6 +107,9 @@ int main(int argc, char** argv) {
     server.ws("/ws/callbacks", [](Request&, WebSocket ws) {
         ws.on_text([](WebSocket& w, std::string_view text) { w.post("text:" + std::string(text)); });
         ws.on_binary([](WebSocket& w, std::span<const std::byte> bytes) { w.post_binary(bytes); });
+    });
+    server.ws("/ws/post-echo", [](WebSocket ws) {
+        ws.on_message([](WebSocket& self, Message& message) { self.post(std::move(message)); });
     });
     server.get("/ws/push-close", [](Request& req) -> Task<Response> {
         auto ws = co_await req.accept_websocket();

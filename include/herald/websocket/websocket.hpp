@@ -82,8 +82,9 @@ public:
     Message(bool is_text, const std::string& data) : data_(data), text_(is_text) {}
     /// A copy owns its bytes.
     Message(const Message& other) : data_(other.text()), text_(other.text_) {}
-    /// A message handed to a callback may still lie in the connection's read buffer (a small one, not
-    /// copied unless it is kept): moving it copies those bytes, the one allocation a move can make.
+    /// A message handed to a callback may still lie in the connection's read buffer (one that came whole
+    /// in one read, not copied unless it is kept): moving it copies those bytes, the one allocation a
+    /// move can make.
     Message(Message&& other) noexcept : data_(other.take()), text_(other.text_) {}
     Message& operator=(const Message& other) {
         if (this != &other) {
@@ -162,7 +163,8 @@ public:
     /// Queues binary data without waiting; returns false when the connection is closed.
     bool post_binary(std::span<const std::byte> bytes);
     /// Queues a message of the same kind as `message` without waiting, taking its payload: a large one
-    /// is written from the message's own buffer, without a copy. Returns false when the connection is closed.
+    /// is written from the message's own buffer without a copy (an echo, from the read buffer it came
+    /// in). Returns false when the connection is closed.
     bool post(Message&& message);
 
     /// Starts the closing handshake with `code` and `reason`, waits for it to finish (or close_timeout),

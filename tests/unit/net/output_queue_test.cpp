@@ -102,6 +102,35 @@ TEST(OutputQueue, PartialWritesResumeWhereTheyStopped) {
     EXPECT_EQ(got, expected);
 }
 
+// Borrowed bytes are written from where they lie; own_borrowed() copies what a flush left, so the
+// caller may then overwrite them.
+TEST(OutputQueue, BorrowedBytesLeftUnwrittenAreCopied) {
+    Pipe pipe;
+    int small = 4096;
+    ::setsockopt(pipe.out, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    OutputQueue q;
+    std::string source(300000, ' ');
+    for (std::size_t i = 0; i < source.size(); ++i) source[i] = static_cast<char>('a' + i % 26);
+    const std::string expected = "head" + source.substr(0, 150000) + "mid" + source.substr(150000) + "tail";
+    q.append("head");
+    q.push_borrowed(std::string_view(source).substr(0, 150000));
+    q.append("mid");
+    q.push_borrowed(std::string_view(source).substr(150000));
+    q.append("tail");
+    EXPECT_EQ(q.buffered(), expected.size());
+    ASSERT_EQ(q.flush(pipe.out), OutputQueue::Flush::blocked);  // partly written, the front piece too
+    std::string got = pipe.drain();
+    q.own_borrowed();
+    source.assign(source.size(), '#');  // the lender reuses its buffer
+    for (int rounds = 0; !q.empty() && rounds < 100000; ++rounds) {
+        ASSERT_NE(q.flush(pipe.out), OutputQueue::Flush::failed);
+        got += pipe.drain();
+    }
+    got += pipe.drain();
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(q.written(), q.queued());
+}
+
 TEST(OutputQueue, TruncateCutsSharedAndOwnedTails) {
     Pipe pipe;
     OutputQueue q;
