@@ -139,20 +139,19 @@ void OutputQueue::push_shared(std::shared_ptr<const std::string> owner, std::str
 void OutputQueue::push_borrowed(std::string_view bytes) {
     if (bytes.empty()) return;
     queued_ += bytes.size();
-    add(Buffer{.shared = bytes, .borrowed = true});
+    add(Buffer{.shared = bytes});
 }
 
 void OutputQueue::own_borrowed() {
     for (std::size_t i = head_; i < buffers_.size(); ++i) {
         Buffer& b = buffers_[i];
-        if (!b.borrowed) continue;
+        if (!b.is_borrowed()) continue;
         // The front buffer may be partly written: only its unwritten bytes are kept.
         const std::size_t skip = i == head_ ? offset_ : 0;
         if (i == head_) offset_ = 0;
         b.own.assign(b.shared.substr(skip));
         b.used = b.own.size();
         b.shared = {};
-        b.borrowed = false;
     }
 }
 

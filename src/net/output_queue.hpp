@@ -11,15 +11,16 @@
 namespace herald::net {
 
 // One buffer of an OutputQueue (internal): bytes of its own (the first `used` of `own`, which is kept
-// at its full capacity so that appending writes no zeros first), or a view: into a buffer shared with
-// others (`owner`), or borrowed for a moment (see push_borrowed()).
+// at its full capacity so that appending writes no zeros first), or a view (`shared`, never empty when
+// queued): into a buffer shared with others (`owner`), or, without an owner, borrowed for a moment
+// (see push_borrowed()).
 struct QueuedBuffer {
     std::string own{};
     std::size_t used = 0;
     std::shared_ptr<const std::string> owner{};
     std::string_view shared{};
-    bool borrowed = false;
-    bool is_view() const noexcept { return owner || borrowed; }
+    bool is_view() const noexcept { return shared.data() != nullptr; }
+    bool is_borrowed() const noexcept { return is_view() && !owner; }
     const char* data() const noexcept { return is_view() ? shared.data() : own.data(); }
     std::size_t size() const noexcept { return is_view() ? shared.size() : used; }
 };
@@ -32,7 +33,7 @@ public:
     void append(std::string_view bytes);
     /// Queues `size` bytes that the caller writes at the returned address before anything else is
     /// queued or flushed (a frame encoded straight into the queue).
-    char* extend(std::size_t size) {
+    [[gnu::always_inline]] char* extend(std::size_t size) {
         // The common case inline: room left in the last buffer, which is ours and not being written.
         if (back_appendable() && buffers_.back().own.size() - buffers_.back().used >= size) {
             Buffer& back = buffers_.back();

@@ -296,6 +296,7 @@ void Session::end_input() {
 void Session::parse_frames(char* data, std::size_t size) {
     while (size > 0 && !reading_stopped_) {
         if (!in_frame_) {
+            // The usual small message, recognized from its first two bytes.
             if (const std::size_t whole = usual_message_frame_size(std::string_view(data, size), frame_options_);
                 whole != 0 && !sequencer_.in_message()) {
                 const bool masked = frame_options_.role == Role::server;
@@ -308,18 +309,15 @@ void Session::parse_frames(char* data, std::size_t size) {
                 size -= whole;
                 continue;
             }
-            FrameHeader header;
-            std::size_t header_size;
-            if (!parse_usual_frame_header(std::string_view(data, size), frame_options_, header, header_size)) {
-                const auto r = parse_frame_header(std::string_view(data, size), frame_options_);
-                if (r.status == ParseStatus::incomplete) break;
-                if (r.status == ParseStatus::error) {
-                    fail(r.error);
-                    return;
-                }
-                header = r.header;
-                header_size = r.header_size;
+            // Anything else, field by field (the parser tries the usual header in one step first).
+            const auto r = parse_frame_header(std::string_view(data, size), frame_options_);
+            if (r.status == ParseStatus::incomplete) break;
+            if (r.status == ParseStatus::error) {
+                fail(r.error);
+                return;
             }
+            const FrameHeader& header = r.header;
+            const std::size_t header_size = r.header_size;
             if (is_whole_message(header, size - header_size)) {
                 const std::size_t whole = header_size + static_cast<std::size_t>(header.payload_length);
                 take_whole_message(header.opcode, header.masked ? &header.mask_key : nullptr,
@@ -744,15 +742,14 @@ std::shared_ptr<const std::string> Session::share_payload(std::string payload) {
     });
 }
 
-bool Session::queue_borrowed_message(const Message& message, std::errc& result) {
+std::optional<std::errc> Session::queue_borrowed_message(const Message& message) {
     // Only while this connection's input is parsed: a borrowed message then lies in the loop's read
     // buffer, unchanged until end_input() gives what is still queued of it bytes of its own.
     const char* buffer = loop_.read_buffer();
     const std::string_view bytes = message.borrowed_;
     if (!consuming_ || !bytes.data() || bytes.data() < buffer || bytes.data() + bytes.size() > buffer + net::Reactor::read_buffer_size)
-        return false;
-    result = queue_frames(message.is_text() ? Opcode::text : Opcode::binary, bytes, nullptr, true);
-    return true;
+        return std::nullopt;
+    return queue_frames(message.is_text() ? Opcode::text : Opcode::binary, bytes, nullptr, true);
 }
 
 std::errc Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {

@@ -82,11 +82,13 @@ public:
     // ---- loop thread ----
     /// Encodes and queues one message: errc{} when queued, not_connected once closed, no_buffer_space
     /// when the backlog policy dropped it.
-    std::errc queue_message(Opcode opcode, std::string_view payload) { return queue_frames(opcode, payload, nullptr); }
+    [[gnu::always_inline]] std::errc queue_message(Opcode opcode, std::string_view payload) {
+        return queue_frames(opcode, payload, nullptr);
+    }
     /// As queue_message() for a message a callback of this connection was handed from the read buffer:
     /// a large payload is written from where it lies, and copied only if the write at the end of this
-    /// read leaves some of it behind. False when `message` is not such a message (queue it otherwise).
-    bool queue_borrowed_message(const Message& message, std::errc& result);
+    /// read leaves some of it behind. Nothing when `message` is not such a message (queue it otherwise).
+    std::optional<std::errc> queue_borrowed_message(const Message& message);
     /// As queue_message(), but a large payload is written from `payload` itself, not copied.
     std::errc queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
     /// Payloads from this size on are queued by reference (shared) or as buffers of their own.
@@ -199,10 +201,11 @@ private:
     void flush();
     void flush_if_wanted();
     // Inline, for the usual small message (an echo, a chat line): one frame encoded straight into the
-    // queue, without a FragmentPlan (its division) or its loop.
-    // `owner`: the large payload pieces are written from it (null: copied, unless `borrowed`).
-    std::errc queue_frames(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner,
-                           bool borrowed = false) {
+    // queue, without a FragmentPlan (its division) or its loop. `owner`: the large payload pieces are
+    // written from it (null: copied, unless `borrowed`). Forced, with queue_message(): GCC's own choice
+    // flips with each new caller, and an echo then pays a call and its prologue per message.
+    [[gnu::always_inline]] std::errc queue_frames(Opcode opcode, std::string_view payload,
+                                                  const std::shared_ptr<const std::string>& owner, bool borrowed = false) {
         if (close_sent_ || finished_ || transport_dead_) return std::errc::not_connected;
         if (over_backlog(payload.size())) return finished_ ? std::errc::not_connected : std::errc::no_buffer_space;
         const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&

@@ -106,18 +106,25 @@ Task<std::error_code> WebSocket::send(std::span<const std::byte> bytes) {
 
 bool WebSocket::post(std::string_view text) { return post_view(session_, Opcode::text, text); }
 
+// A large message is written from where it lies, not copied. Out of line: kept out of post(Message&&),
+// the small messages' path stays small enough to be inlined where an echo calls it.
+[[gnu::noinline]] static bool post_large(const std::shared_ptr<Session>& s, Opcode opcode, Message&& message) {
+    if (!s || s->state() != WebSocketState::open) return false;
+    if (s->on_loop_thread()) {
+        // Echoing the message a callback was just handed: written from the read buffer.
+        if (const auto e = s->queue_borrowed_message(message)) return *e == std::errc{};
+        return s->queue_shared_message(opcode, Session::share_payload(message.release())) == std::errc{};
+    }
+    auto payload = Session::share_payload(message.release());
+    asio::post(s->loop().context(), [s, opcode, payload] { s->queue_shared_message(opcode, payload); });
+    return true;
+}
+
 bool WebSocket::post(Message&& message) {
     const auto opcode = message.is_text() ? Opcode::text : Opcode::binary;
     // Small payloads are copied into the output buffer anyway: leave them where they are.
     if (message.size() < Session::share_min_bytes) return post_view(session_, opcode, message.text());
-    const auto& s = session_;
-    if (!s || s->state() != WebSocketState::open) return false;
-    // Echoing the message a callback was just handed: written from the read buffer, not copied.
-    if (std::errc e; s->on_loop_thread() && s->queue_borrowed_message(message, e)) return e == std::errc{};
-    auto payload = Session::share_payload(message.release());
-    if (s->on_loop_thread()) return s->queue_shared_message(opcode, payload) == std::errc{};
-    asio::post(s->loop().context(), [s, opcode, payload] { s->queue_shared_message(opcode, payload); });
-    return true;
+    return post_large(session_, opcode, std::move(message));
 }
 
 bool WebSocket::post_binary(std::span<const std::byte> bytes) {
