@@ -19,6 +19,7 @@
 #include "log.hpp"
 #include "net/reactor.hpp"
 #include "websocket/mask_source.hpp"
+#include "websocket/spare_buffers.hpp"
 
 namespace herald::websocket {
 namespace {
@@ -38,49 +39,6 @@ bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK;
 // the next allocation cost more than the payload's copies). Small ones: a connection gives its buffer
 // back at the end of each read (an idle connection keeps none), and the next read of any connection
 // takes it instead of a malloc and free per read. Bounded in count and bytes.
-class SpareBuffers {
-public:
-    struct Limits {
-        std::size_t min_bytes;   // smaller buffers are simply freed
-        std::size_t max_bytes;   // and larger ones
-        std::size_t max_buffers;
-        std::size_t max_total_bytes;
-    };
-
-    explicit SpareBuffers(Limits limits) : limits_(limits) { spare_.reserve(limits.max_buffers); }
-    SpareBuffers(const SpareBuffers&) = delete;
-    SpareBuffers& operator=(const SpareBuffers&) = delete;
-
-    // A buffer of at least `capacity` bytes (its old contents, if any, are the caller's to cut), or none.
-    std::string take(std::size_t capacity) {
-        for (std::size_t i = spare_.size(); i-- > 0;) {
-            if (spare_[i].capacity() < capacity) continue;
-            std::string buffer = std::move(spare_[i]);
-            bytes_ -= buffer.capacity();
-            if (i + 1 != spare_.size()) spare_[i] = std::move(spare_.back());
-            spare_.pop_back();
-            return buffer;
-        }
-        return {};
-    }
-
-    // Keeps the buffer (which is left empty) if the limits allow; otherwise leaves it alone.
-    void give(std::string& buffer) noexcept {
-        const std::size_t bytes = buffer.capacity();
-        if (bytes < limits_.min_bytes || bytes > limits_.max_bytes || spare_.size() == limits_.max_buffers ||
-            bytes_ + bytes > limits_.max_total_bytes)
-            return;
-        // Kept at its size: the next user overwrites what it needs and cuts the rest, without zeroing.
-        spare_.push_back(std::move(buffer));
-        bytes_ += bytes;
-    }
-
-private:
-    Limits limits_;
-    std::vector<std::string> spare_;
-    std::size_t bytes_ = 0;
-};
-
 thread_local bool spares_gone = false;  // trivially destructible: readable during thread exit
 
 struct ThreadSpares {
