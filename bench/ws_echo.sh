@@ -102,6 +102,10 @@ for s in "${servers[@]}"; do
     log "$(printf '%-12s pid %-7s 127.0.0.1:%-5s CPU %s  %s' "$s" "${PID[$s]}" "${PORT[$s]}" "$SERVER_CPU" "$what")"
 done
 log "load: $WS_LOAD on CPU $LOAD_CPU; workloads (connections:size:inflight) $WORKLOADS; $ROUNDS rounds of ${DURATION}s (+${WARMUP}s warm-up each); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The kernel's congestion control shapes large-message runs: BBR without the fq qdisc paces each socket
+# with timers of its own, and a connection it has moved to a lower pacing rate can halve a run.
+CONGESTION=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)
+log "TCP congestion control: $CONGESTION (qdisc on lo: $(tc qdisc show dev lo 2>/dev/null | awk '{print $2; exit}'))"
 log "per run: messages/s, server CPU use and messages per server CPU-second, ws_load CPU use, and 'others': CPU"
 log "taken by other processes on the server's / load's core (CONTENDED when either is over 5%)"
 
@@ -331,6 +335,6 @@ if ((contended > 0)); then
 fi
 json+=",\"pass\":$pass_all,\"trustworthy\":$([[ $contended == 0 ]] && echo true || echo false)"
 json+=",\"clean\":$([[ $clean == 1 ]] && echo true || echo false)"
-json+=",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+json+=",\"tcp_congestion_control\":\"$CONGESTION\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
 printf '%s\n' "$json"
 ((clean)) || exit 5
