@@ -701,23 +701,25 @@ std::shared_ptr<const std::string> Session::share_payload(std::string payload) {
 }
 
 std::optional<std::errc> Session::queue_borrowed_message(const Message& message) {
-    // Only while this connection's input is parsed: a borrowed message then lies in the loop's read
-    // buffer, unchanged until end_input() gives what is still queued of it bytes of its own.
+    if (!message.borrowed_.data()) return std::nullopt;
+    return queue_message(message.is_text() ? Opcode::text : Opcode::binary, message.borrowed_);
+}
+
+// Bytes of the input this connection is parsing right now: the loop's read buffer keeps them unchanged
+// until end_input() gives whatever is still queued of them bytes of its own.
+bool Session::in_read_buffer(std::string_view bytes) const noexcept {
     const char* buffer = loop_.read_buffer();
-    const std::string_view bytes = message.borrowed_;
-    if (!consuming_ || !bytes.data() || bytes.data() < buffer || bytes.data() + bytes.size() > buffer + net::Reactor::read_buffer_size)
-        return std::nullopt;
-    return queue_frames(message.is_text() ? Opcode::text : Opcode::binary, bytes, nullptr, true);
+    return consuming_ && bytes.data() >= buffer && bytes.data() + bytes.size() <= buffer + net::Reactor::read_buffer_size;
 }
 
 std::errc Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {
     return queue_frames(opcode, *payload, payload);
 }
 
-// The rest of queue_frames(): frames planned by size (a large payload stays in `owner` when there is
-// one, the queue holds it until written, else it is copied once into a buffer of its own).
-void Session::queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner,
-                            bool borrowed) {
+// The rest of queue_frames(): frames planned by size. A large payload stays in `owner` when there is
+// one (the queue holds it until written), is written from the read buffer when it lies there (an echo),
+// and is otherwise copied once into a buffer of its own.
+void Session::queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner) {
     const FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
@@ -735,7 +737,7 @@ void Session::queue_planned(Opcode opcode, std::string_view payload, const std::
             out_.append(part);
         else if (owner)
             out_.push_shared(owner, part);
-        else if (borrowed)
+        else if (in_read_buffer(part))
             out_.push_borrowed(part);
         else
             out_.push(std::string(part));

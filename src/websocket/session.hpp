@@ -85,9 +85,8 @@ public:
     [[gnu::always_inline]] std::errc queue_message(Opcode opcode, std::string_view payload) {
         return queue_frames(opcode, payload, nullptr);
     }
-    /// As queue_message() for a message a callback of this connection was handed from the read buffer:
-    /// a large payload is written from where it lies, and copied only if the write at the end of this
-    /// read leaves some of it behind. Nothing when `message` is not such a message (queue it otherwise).
+    /// As queue_message() for a message a callback was handed without a copy (it lies in the read
+    /// buffer: see queue_planned()). Nothing when `message` owns its bytes (queue it otherwise).
     std::optional<std::errc> queue_borrowed_message(const Message& message);
     /// As queue_message(), but a large payload is written from `payload` itself, not copied.
     std::errc queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload);
@@ -202,10 +201,10 @@ private:
     void flush_if_wanted();
     // Inline, for the usual small message (an echo, a chat line): one frame encoded straight into the
     // queue, without a FragmentPlan (its division) or its loop. `owner`: the large payload pieces are
-    // written from it (null: copied, unless `borrowed`). Forced, with queue_message(): GCC's own choice
-    // flips with each new caller, and an echo then pays a call and its prologue per message.
+    // written from it (null: see queue_planned()). Forced, with queue_message(): GCC's own choice flips
+    // with each new caller, and an echo then pays a call and its prologue per message.
     [[gnu::always_inline]] std::errc queue_frames(Opcode opcode, std::string_view payload,
-                                                  const std::shared_ptr<const std::string>& owner, bool borrowed = false) {
+                                                  const std::shared_ptr<const std::string>& owner) {
         if (close_sent_ || finished_ || transport_dead_) return std::errc::not_connected;
         if (over_backlog(payload.size())) return finished_ ? std::errc::not_connected : std::errc::no_buffer_space;
         const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
@@ -217,15 +216,15 @@ private:
             encode_frame_header(header, at);
             net::OutputQueue::copy(at + header_size, payload);
         } else {
-            queue_planned(opcode, payload, owner, borrowed);
+            queue_planned(opcode, payload, owner);
         }
         buffered_.store(out_.buffered(), std::memory_order_relaxed);
         last_activity_ = loop_.poller.now();  // inside a batch, the time it began: no clock read
         schedule_flush();
         return {};
     }
-    void queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner,
-                       bool borrowed);
+    void queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner);
+    bool in_read_buffer(std::string_view bytes) const noexcept;
     bool in_loop_context() const noexcept;
     void wait_writable();
     void close_socket() noexcept;
