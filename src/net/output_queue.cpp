@@ -21,10 +21,12 @@ constexpr std::size_t kFirstReserve = 1000;
 
 // Small buffers of drained queues, kept for the next queue on this thread. Answers wait for the end of
 // the loop's batch, so hundreds of queues hold a buffer at once and free them together: more than
-// malloc's per-thread cache keeps, and the rest would go through its slow paths every turn. Bounded:
-// 256 buffers of at most 4 KiB per thread. Buffers are kept at their full size (see Buffer), zeroed
-// once when first made. The lists of drained queues are kept the same way (256 short ones), as a
-// queue drains and fills again on every read of a busy connection.
+// malloc's per-thread cache keeps, and the rest would go through its slow paths every turn. The lists
+// of drained queues are kept the same way, as a queue drains and fills again on every read of a busy
+// connection; a list keeps its last buffer (the usual one: a burst of small frames coalesced), so the
+// next queue takes both in one step. Bounded: 256 buffers and 256 short lists, each with at most one
+// buffer, of at most 4 KiB per thread. Buffers are kept at their full size (see Buffer), zeroed once
+// when first made.
 thread_local bool pool_gone = false;  // trivially destructible: readable during thread exit
 
 class BufferPool {
@@ -49,9 +51,10 @@ public:
         return buffer;
     }
 
+    static bool poolable(std::size_t capacity) noexcept { return capacity >= kFirstReserve && capacity <= max_capacity; }
+
     void give(std::string& buffer) noexcept {
-        const std::size_t capacity = buffer.capacity();
-        if (capacity < kFirstReserve || capacity > max_capacity || free_.size() == max_buffers) return;
+        if (!poolable(buffer.capacity()) || free_.size() == max_buffers) return;
         if (free_.capacity() == 0) {
             try {
                 free_.reserve(max_buffers);  // once per thread
@@ -59,32 +62,72 @@ public:
                 return;
             }
         }
-        buffer.resize(capacity);  // stays a no-op for a buffer that came from here
+        buffer.resize(buffer.capacity());  // stays a no-op for a buffer that came from here
         free_.push_back(std::move(buffer));
     }
 
-    // An empty list, with room when one was kept.
-    std::vector<QueuedBuffer> take_list() noexcept {
-        if (lists_.empty()) return {};
-        std::vector<QueuedBuffer> list = std::move(lists_.back());
+    // Lists are handed over by swapping with the queue's own (empty, without capacity): no vector is
+    // made or destroyed on the way.
+
+    // `into` becomes an empty list, with room when one was kept.
+    void take_list(std::vector<QueuedBuffer>& into) noexcept {
+        if (lists_.empty()) return;
+        into.swap(lists_.back());
         lists_.pop_back();
-        return list;
+        if (!into.empty()) {
+            give(into.back().own);
+            into.clear();
+        }
     }
 
-    void give_list(std::vector<QueuedBuffer>& list) noexcept {
-        if (list.capacity() == 0 || list.capacity() > max_list_capacity || lists_.size() == max_buffers) return;
-        if (lists_.capacity() == 0) {
-            try {
-                lists_.reserve(max_buffers);  // once per thread
-            } catch (const std::bad_alloc&) {
-                return;
-            }
+    // `into` becomes a list of one buffer of our own, none of it used, with room for `size` (<=
+    // max_capacity) bytes.
+    void take_list_with_buffer(std::size_t size, std::vector<QueuedBuffer>& into) {
+        if (!lists_.empty() && !lists_.back().empty() && lists_.back().back().own.size() >= size) {
+            into.swap(lists_.back());
+            lists_.pop_back();
+            return;
         }
-        list.clear();
-        lists_.push_back(std::move(list));
+        take_list(into);
+        into.push_back(QueuedBuffer{.own = take(size)});
+    }
+
+    // Takes a drained queue's list (every buffer but the last already emptied), which is left empty
+    // and without capacity.
+    void give_list(std::vector<QueuedBuffer>& list) noexcept {
+        std::string* last = !list.empty() && !list.back().is_view() ? &list.back().own : nullptr;
+        const bool keep = list.capacity() != 0 && list.capacity() <= max_list_capacity && lists_.size() < max_buffers &&
+                          (!last || poolable(last->capacity())) && reserve_lists();
+        if (!keep) {
+            if (last) give(*last);
+            std::vector<QueuedBuffer>().swap(list);
+            return;
+        }
+        if (!last) {
+            list.clear();
+        } else {
+            if (list.size() > 1) {
+                list.front() = std::move(list.back());
+                list.resize(1);
+            }
+            QueuedBuffer& kept = list.front();
+            kept.own.resize(kept.own.capacity());  // stays a no-op for a buffer that came from here
+            kept.used = 0;
+        }
+        lists_.emplace_back().swap(list);
     }
 
 private:
+    bool reserve_lists() noexcept {
+        if (lists_.capacity() != 0) return true;
+        try {
+            lists_.reserve(max_buffers);  // once per thread
+            return true;
+        } catch (const std::bad_alloc&) {
+            return false;
+        }
+    }
+
     static constexpr std::size_t max_buffers = 256;
     static constexpr std::size_t max_list_capacity = 16;
     std::vector<std::string> free_;
@@ -99,13 +142,19 @@ void recycle(std::string& buffer) noexcept {
 
 }  // namespace
 
-[[gnu::noinline]] void OutputQueue::copy(char* to, std::string_view bytes) noexcept { std::memcpy(to, bytes.data(), bytes.size()); }
+void OutputQueue::copy_out_of_line(char* to, std::string_view bytes) noexcept {
+    std::memcpy(to, bytes.data(), bytes.size());
+}
 
 void OutputQueue::append(std::string_view bytes) {
     if (!bytes.empty()) std::memcpy(extend(bytes.size()), bytes.data(), bytes.size());
 }
 
 char* OutputQueue::extend_slow(std::size_t size) {
+    if (buffers_.capacity() == 0 && size <= BufferPool::max_capacity && !pool_gone) {
+        pool.take_list_with_buffer(size, buffers_);  // the usual first piece of a drained queue
+        update_tail();
+    }
     // Small pieces coalesce up to kCoalesceLimit; otherwise a new buffer, with room for the small
     // pieces that follow it in this turn.
     const bool can_grow = back_appendable() && buffers_.back().used + size <= kCoalesceLimit;
@@ -153,29 +202,35 @@ void OutputQueue::own_borrowed() {
         b.used = b.own.size();
         b.shared = {};
     }
+    update_tail();
 }
 
 void OutputQueue::add(Buffer buffer) {
-    if (buffers_.capacity() == 0 && !pool_gone) buffers_ = pool.take_list();
+    if (buffers_.capacity() == 0 && !pool_gone) pool.take_list(buffers_);
     // A queue that never drains completely must not grow a tail of written slots.
     if (head_ >= 32 && head_ * 2 >= buffers_.size()) {
         buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(head_));
         head_ = 0;
     }
     buffers_.push_back(std::move(buffer));
+    update_tail();
 }
 
 void OutputQueue::pop_front() noexcept {
     offset_ = 0;
-    recycle(buffers_[head_].own);
     if (++head_ < buffers_.size()) {
+        recycle(buffers_[head_ - 1].own);
         buffers_[head_ - 1] = Buffer{};  // release its bytes now, not when the queue drains
+        update_tail();
         return;
     }
-    // Drained: give the memory back, so an idle connection holds none.
-    if (!pool_gone) pool.give_list(buffers_);
-    std::vector<Buffer>().swap(buffers_);
+    // Drained: give the memory back (the last buffer with the list), so an idle connection holds none.
+    if (!pool_gone)
+        pool.give_list(buffers_);
+    else
+        std::vector<Buffer>().swap(buffers_);
     head_ = 0;
+    tail_ = nullptr;
 }
 
 OutputQueue::Flush OutputQueue::flush(int fd) {
@@ -210,6 +265,7 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
             if (left < rest) {
                 offset_ += left;
                 left = 0;
+                update_tail();
             } else {
                 left -= rest;
                 pop_front();
@@ -234,6 +290,7 @@ void OutputQueue::truncate(std::uint64_t total) noexcept {
                 return;
             }
             buffers_.pop_back();
+            update_tail();
         } else {
             if (back.is_view())
                 back.shared.remove_suffix(excess);
@@ -249,6 +306,7 @@ void OutputQueue::clear() noexcept {
     head_ = 0;
     offset_ = 0;
     written_ = queued_;
+    tail_ = nullptr;
 }
 
 }  // namespace herald::net

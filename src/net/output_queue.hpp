@@ -3,6 +3,7 @@
 // WebSocket sessions and event streams; the owner decides when to flush (once per loop turn).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,24 +30,41 @@ class OutputQueue {
 public:
     enum class Flush : std::uint8_t { done, blocked, failed };
 
+    OutputQueue() = default;
+    OutputQueue(const OutputQueue&) = delete;  // tail_ points into buffers_
+    OutputQueue& operator=(const OutputQueue&) = delete;
+
     /// Queues bytes; small pieces are appended to the last queued buffer so a burst is one iovec.
     void append(std::string_view bytes);
     /// Queues `size` bytes that the caller writes at the returned address before anything else is
     /// queued or flushed (a frame encoded straight into the queue).
     [[gnu::always_inline]] char* extend(std::size_t size) {
         // The common case inline: room left in the last buffer, which is ours and not being written.
-        if (back_appendable() && buffers_.back().own.size() - buffers_.back().used >= size) {
-            Buffer& back = buffers_.back();
-            char* at = back.own.data() + back.used;
-            back.used += size;
+        if (Buffer* back = tail_; back && back->own.size() - back->used >= size) {
+            char* at = back->own.data() + back->used;
+            back->used += size;
             queued_ += size;
             return at;
         }
         return extend_slow(size);
     }
-    /// Copies `bytes` to `to` (space from extend()). Out of line on purpose: inlined where the size is
-    /// known to be small, GCC turns memcpy into `rep movs`, which is slow to start for a few dozen bytes.
-    static void copy(char* to, std::string_view bytes) noexcept;
+    /// Copies `bytes` to `to` (space from extend()). A few dozen bytes are copied inline in two to four
+    /// overlapping 16-byte moves; longer ones by memcpy out of line (inlined where the size is known to
+    /// be small, GCC turns memcpy into `rep movs`, which is slow to start).
+    [[gnu::always_inline]] static void copy(char* to, std::string_view bytes) noexcept {
+        const std::size_t n = bytes.size();
+        if (n < 16 || n > 64) {
+            copy_out_of_line(to, bytes);
+            return;
+        }
+        const char* from = bytes.data();
+        copy16(to, from);
+        copy16(to + n - 16, from + n - 16);
+        if (n > 32) {
+            copy16(to + 16, from + 16);
+            copy16(to + n - 32, from + n - 32);
+        }
+    }
     /// Queues a whole buffer without copying it again.
     void push(std::string bytes);
     /// Queues `bytes`, which lie inside `*owner`, without copying them: the queue holds `owner` until
@@ -82,6 +100,14 @@ private:
     char* extend_slow(std::size_t size);
     void add(Buffer buffer);
     void pop_front() noexcept;
+    // Called after every change to buffers_, head_ or offset_.
+    void update_tail() noexcept { tail_ = back_appendable() ? &buffers_.back() : nullptr; }
+    static void copy_out_of_line(char* to, std::string_view bytes) noexcept;
+    static void copy16(char* to, const char* from) noexcept {
+        char chunk[16];
+        std::memcpy(chunk, from, sizeof chunk);
+        std::memcpy(to, chunk, sizeof chunk);
+    }
 
     // A vector read from head_ on, not a deque: an empty vector owns no memory, and an idle
     // connection should not pay for a deque's eagerly allocated map and block.
@@ -90,6 +116,8 @@ private:
     std::size_t offset_ = 0;  // bytes of buffers_[head_] already written
     std::uint64_t queued_ = 0;
     std::uint64_t written_ = 0;
+    // The last buffer while back_appendable(), else null: extend()'s inline path tests one pointer.
+    Buffer* tail_ = nullptr;
 };
 
 }  // namespace herald::net

@@ -218,10 +218,10 @@ std::optional<ProtocolError> FrameSequencer::on_header(const FrameHeader& header
         if (in_message_) return protocol_error("new data frame while a fragmented message is in progress");
         start_message(header.opcode, header.rsv1);
     }
-    if (limits_.max_fragments != 0 && fragments_ >= limits_.max_fragments)
+    if (max_fragments_ != 0 && fragments_ >= max_fragments_)
         return ProtocolError{CloseCode::policy_violation, "too many fragments in one message"};
     // Checked against the announced length, so the bytes are refused before they are read or stored.
-    if (header.payload_length > limits_.max_message_bytes - declared_bytes_) return too_big();
+    if (header.payload_length > max_message_bytes_ - declared_bytes_) return too_big();
     declared_bytes_ += header.payload_length;
     ++fragments_;
     frame_is_data_ = true;
@@ -232,9 +232,9 @@ std::optional<ProtocolError> FrameSequencer::on_header(const FrameHeader& header
 std::optional<ProtocolError> FrameSequencer::on_payload(std::span<const char> data) noexcept {
     if (!frame_is_data_) return std::nullopt;
     // For a compressed message the session passes inflated bytes, which no header announced.
-    if (data.size() > limits_.max_message_bytes - fed_bytes_) return too_big();
+    if (data.size() > max_message_bytes_ - fed_bytes_) return too_big();
     fed_bytes_ += data.size();
-    if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.feed(data)) return not_utf8();
+    if (opcode_ == Opcode::text && validate_utf8_ && !utf8_.feed(data)) return not_utf8();
     return std::nullopt;
 }
 

@@ -713,13 +713,13 @@ bool Session::in_read_buffer(std::string_view bytes) const noexcept {
 }
 
 std::errc Session::queue_shared_message(Opcode opcode, const std::shared_ptr<const std::string>& payload) {
-    return queue_frames(opcode, *payload, payload);
+    return queue_frames(opcode, *payload, &payload);
 }
 
 // The rest of queue_frames(): frames planned by size. A large payload stays in `owner` when there is
 // one (the queue holds it until written), is written from the read buffer when it lies there (an echo),
 // and is otherwise copied once into a buffer of its own.
-void Session::queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner) {
+void Session::queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>* owner) {
     const FragmentPlan plan(opcode, payload.size(), options_.buffer_size);
     for (std::uint64_t i = 0; i < plan.size(); ++i) {
         auto part = payload.substr(static_cast<std::size_t>(plan.offset(i)),
@@ -736,7 +736,7 @@ void Session::queue_planned(Opcode opcode, std::string_view payload, const std::
         if (part.size() < share_min_bytes)
             out_.append(part);
         else if (owner)
-            out_.push_shared(owner, part);
+            out_.push_shared(*owner, part);
         else if (in_read_buffer(part))
             out_.push_borrowed(part);
         else

@@ -83,7 +83,7 @@ public:
     /// Encodes and queues one message: errc{} when queued, not_connected once closed, no_buffer_space
     /// when the backlog policy dropped it.
     [[gnu::always_inline]] std::errc queue_message(Opcode opcode, std::string_view payload) {
-        return queue_frames(opcode, payload, nullptr);
+        return queue_frames(opcode, payload, /*owner=*/nullptr);
     }
     /// As queue_message() for a message a callback was handed without a copy (it lies in the read
     /// buffer: see queue_planned()). Nothing when `message` owns its bytes (queue it otherwise).
@@ -204,7 +204,7 @@ private:
     // written from it (null: see queue_planned()). Forced, with queue_message(): GCC's own choice flips
     // with each new caller, and an echo then pays a call and its prologue per message.
     [[gnu::always_inline]] std::errc queue_frames(Opcode opcode, std::string_view payload,
-                                                  const std::shared_ptr<const std::string>& owner) {
+                                                  const std::shared_ptr<const std::string>* owner) {
         if (close_sent_ || finished_ || transport_dead_) return std::errc::not_connected;
         if (over_backlog(payload.size())) return finished_ ? std::errc::not_connected : std::errc::no_buffer_space;
         const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
@@ -219,11 +219,13 @@ private:
             queue_planned(opcode, payload, owner);
         }
         buffered_.store(out_.buffered(), std::memory_order_relaxed);
-        last_activity_ = loop_.poller.now();  // inside a batch, the time it began: no clock read
+        // A message sent is activity for wait_for_close(idle): within a read, at the time it began,
+        // otherwise at the loop's batch time (a clock read only outside a batch).
+        last_activity_ = consuming_ ? last_received_ : loop_.poller.now();
         schedule_flush();
         return {};
     }
-    void queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>& owner);
+    void queue_planned(Opcode opcode, std::string_view payload, const std::shared_ptr<const std::string>* owner);
     bool in_read_buffer(std::string_view bytes) const noexcept;
     bool in_loop_context() const noexcept;
     void wait_writable();

@@ -161,7 +161,10 @@ struct MessageLimits {
 /// bytes arrive. Each call returns the error to close with, or nothing. After an error, reset().
 class FrameSequencer {
 public:
-    explicit FrameSequencer(MessageLimits limits = {}) noexcept : limits_(limits) {}
+    explicit FrameSequencer(MessageLimits limits = {}) noexcept
+        : max_message_bytes_(limits.max_message_bytes),
+          max_fragments_(limits.max_fragments),
+          validate_utf8_(limits.validate_utf8) {}
 
     /// Checks a parsed header against the message state; call before reading the frame's payload.
     std::optional<ProtocolError> on_header(const FrameHeader& header) noexcept;
@@ -177,12 +180,12 @@ public:
     std::optional<ProtocolError> on_whole_message(Opcode opcode, std::span<const char> payload) noexcept {
         complete_ = false;
         if (in_message_) return protocol_error("new data frame while a fragmented message is in progress");
-        if (payload.size() > limits_.max_message_bytes) return too_big();  // one frame passes any fragment cap
+        if (payload.size() > max_message_bytes_) return too_big();  // one frame passes any fragment cap
         start_message(opcode, false);
         declared_bytes_ = payload.size();
         fed_bytes_ = payload.size();
         fragments_ = 1;
-        if (opcode == Opcode::text && limits_.validate_utf8 && !utf8_.feed(payload)) return not_utf8();
+        if (opcode == Opcode::text && validate_utf8_ && !utf8_.feed(payload)) return not_utf8();
         return finish_message();
     }
 
@@ -200,7 +203,9 @@ public:
     std::size_t fragment_count() const noexcept { return fragments_; }
     /// Forgets any message in progress.
     void reset() noexcept;
-    const MessageLimits& limits() const noexcept { return limits_; }
+    MessageLimits limits() const noexcept {
+        return {.max_message_bytes = max_message_bytes_, .max_fragments = max_fragments_, .validate_utf8 = validate_utf8_};
+    }
 
 private:
     void start_message(Opcode opcode, bool compressed) noexcept {
@@ -217,7 +222,7 @@ private:
         frame_is_data_ = false;
         frame_is_final_ = false;
         in_message_ = false;
-        if (opcode_ == Opcode::text && limits_.validate_utf8 && !utf8_.complete()) return utf8_unfinished();
+        if (opcode_ == Opcode::text && validate_utf8_ && !utf8_.complete()) return utf8_unfinished();
         complete_ = true;
         return std::nullopt;
     }
@@ -234,7 +239,9 @@ private:
         return ProtocolError{CloseCode::invalid_payload, "text message ends inside a UTF-8 sequence"};
     }
 
-    MessageLimits limits_;
+    // The limits field by field, not a MessageLimits: its flag would pad a word of every connection.
+    std::uint64_t max_message_bytes_;
+    std::size_t max_fragments_;
     Utf8Validator utf8_;
     std::uint64_t declared_bytes_ = 0;  // sum of the payload lengths of this message's frame headers
     std::uint64_t fed_bytes_ = 0;       // bytes passed to on_payload() for this message
@@ -245,6 +252,7 @@ private:
     bool frame_is_data_ = false;   // the current frame belongs to the message (not a control frame)
     bool frame_is_final_ = false;  // ... and is its last frame
     bool complete_ = false;
+    bool validate_utf8_;
 };
 
 /// A serialized frame header, held inline so a session can gather-write it before the payload.

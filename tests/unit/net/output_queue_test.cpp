@@ -38,6 +38,21 @@ struct Pipe {
             got.append(buf, static_cast<std::size_t>(n));
         }
     }
+    // The socket then takes a few KiB at a time, so flushes stop part way.
+    void shrink_send_buffer() const {
+        int small = 4096;
+        ::setsockopt(out, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    }
+    // Flushes `q` until it is empty, reading as it goes; everything read.
+    std::string flush_all(OutputQueue& q) const {
+        std::string got;
+        for (int rounds = 0; !q.empty() && rounds < 100000; ++rounds) {
+            EXPECT_NE(q.flush(out), OutputQueue::Flush::failed);
+            got += drain();
+        }
+        EXPECT_TRUE(q.empty());
+        return got + drain();
+    }
 };
 
 TEST(OutputQueue, SharedPiecesAreWrittenInOrderWithOwnedOnes) {
@@ -77,8 +92,7 @@ TEST(OutputQueue, ExtendedBytesCoalesceWithAppendedOnes) {
 
 TEST(OutputQueue, PartialWritesResumeWhereTheyStopped) {
     Pipe pipe;
-    int small = 4096;
-    ::setsockopt(pipe.out, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    pipe.shrink_send_buffer();
     OutputQueue q;
     std::string expected;
     auto big = std::make_shared<const std::string>(std::string(300000, 'b'));
@@ -91,23 +105,14 @@ TEST(OutputQueue, PartialWritesResumeWhereTheyStopped) {
             expected += big->substr(static_cast<std::size_t>(i) * 1000, 5000);
         }
     }
-    std::string got;
-    for (int rounds = 0; !q.empty() && rounds < 100000; ++rounds) {
-        auto result = q.flush(pipe.out);
-        ASSERT_NE(result, OutputQueue::Flush::failed);
-        got += pipe.drain();
-    }
-    got += pipe.drain();
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(got, expected);
+    EXPECT_EQ(pipe.flush_all(q), expected);
 }
 
 // Borrowed bytes are written from where they lie; own_borrowed() copies what a flush left, so the
 // caller may then overwrite them.
 TEST(OutputQueue, BorrowedBytesLeftUnwrittenAreCopied) {
     Pipe pipe;
-    int small = 4096;
-    ::setsockopt(pipe.out, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    pipe.shrink_send_buffer();
     OutputQueue q;
     std::string source(300000, ' ');
     for (std::size_t i = 0; i < source.size(); ++i) source[i] = static_cast<char>('a' + i % 26);
@@ -122,13 +127,78 @@ TEST(OutputQueue, BorrowedBytesLeftUnwrittenAreCopied) {
     std::string got = pipe.drain();
     q.own_borrowed();
     source.assign(source.size(), '#');  // the lender reuses its buffer
-    for (int rounds = 0; !q.empty() && rounds < 100000; ++rounds) {
-        ASSERT_NE(q.flush(pipe.out), OutputQueue::Flush::failed);
-        got += pipe.drain();
-    }
-    got += pipe.drain();
+    got += pipe.flush_all(q);
     EXPECT_EQ(got, expected);
     EXPECT_EQ(q.written(), q.queued());
+}
+
+// copy() moves short pieces inline in overlapping 16-byte steps: every size around those steps.
+TEST(OutputQueue, CopiedPiecesOfEverySizeArriveWhole) {
+    Pipe pipe;
+    OutputQueue q;
+    std::string expected;
+    for (std::size_t n = 0; n <= 100; ++n) {
+        std::string piece(n, ' ');
+        for (std::size_t i = 0; i < n; ++i) piece[i] = static_cast<char>('A' + (n + i) % 50);
+        OutputQueue::copy(q.extend(n + 1), piece + "|");
+        expected += piece + "|";
+    }
+    EXPECT_EQ(q.flush(pipe.out), OutputQueue::Flush::done);
+    EXPECT_EQ(pipe.drain(), expected);
+}
+
+// A drained queue gives its list and last buffer to the thread's pool; the next queue (or the same one)
+// starts from them: the bytes stay right however the previous queue ended.
+TEST(OutputQueue, QueuesRefilledAfterDrainingWriteTheirOwnBytes) {
+    Pipe pipe;
+    auto big = std::make_shared<const std::string>(std::string(6000, 'B'));
+    OutputQueue a;
+    OutputQueue b;
+    std::string expected;
+    for (int round = 0; round < 20; ++round) {
+        OutputQueue& q = round % 2 ? a : b;
+        const std::string head = "<" + std::to_string(round) + ">";
+        q.append(head);
+        expected += head;
+        if (round % 3 == 0) {  // ends on small pieces after a shared one, on an owned one, or small only
+            q.push_shared(big, *big);
+            q.append("tail");
+            expected += *big + "tail";
+        }
+        if (round % 4 == 0) {  // or on a shared piece
+            q.push_shared(big, *big);
+            expected += *big;
+        }
+        if (round % 3 == 1) {
+            q.push(std::string(5000, static_cast<char>('a' + round)));
+            expected += std::string(5000, static_cast<char>('a' + round));
+        }
+        ASSERT_EQ(q.flush(pipe.out), OutputQueue::Flush::done);
+        EXPECT_TRUE(q.empty());
+    }
+    EXPECT_EQ(pipe.drain(), expected);
+}
+
+// Bytes queued after a flush stopped inside the last buffer follow the bytes still unwritten.
+TEST(OutputQueue, BytesQueuedAfterAPartialWriteFollowTheRest) {
+    Pipe pipe;
+    pipe.shrink_send_buffer();
+    OutputQueue q;
+    std::string expected;
+    for (int i = 0; i < 2000; ++i) {
+        const std::string piece = "(" + std::to_string(i) + ")";
+        q.append(piece);
+        expected += piece;
+    }
+    ASSERT_EQ(q.flush(pipe.out), OutputQueue::Flush::blocked);
+    std::string got = pipe.drain();
+    for (int i = 0; i < 100; ++i) {
+        const std::string piece = "[" + std::to_string(i) + "]";
+        OutputQueue::copy(q.extend(piece.size()), piece);
+        expected += piece;
+    }
+    got += pipe.flush_all(q);
+    EXPECT_EQ(got, expected);
 }
 
 TEST(OutputQueue, TruncateCutsSharedAndOwnedTails) {
