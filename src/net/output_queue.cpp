@@ -205,6 +205,12 @@ void OutputQueue::own_borrowed() {
     update_tail();
 }
 
+bool OutputQueue::holds_borrowed() const noexcept {
+    for (std::size_t i = head_; i < buffers_.size(); ++i)
+        if (buffers_[i].is_borrowed()) return true;
+    return false;
+}
+
 void OutputQueue::add(Buffer buffer) {
     if (buffers_.capacity() == 0 && !pool_gone) pool.take_list(buffers_);
     // A queue that never drains completely must not grow a tail of written slots.

@@ -76,6 +76,8 @@ public:
     void push_borrowed(std::string_view bytes);
     /// Gives every borrowed piece still queued bytes of its own.
     void own_borrowed();
+    /// True while a borrowed piece is queued: flushed now, it need not be copied by own_borrowed().
+    bool holds_borrowed() const noexcept;
     /// Writes as much as the socket takes: done (all written), blocked (EAGAIN) or failed (peer gone).
     Flush flush(int fd);
     /// Forgets everything queued (a slow reader is being dropped).

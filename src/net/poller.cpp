@@ -112,18 +112,25 @@ void Poller::dispatch() {
     for (int i = 0; i < n; ++i) {
         auto* client = static_cast<PollClient*>(events[i].data.ptr);
         if (client->polled_) client->on_ready(events[i].events);
+        if (deferred_bytes_ >= defer_budget_bytes) end_deferred();
     }
-    // Still inside the batch: a client removed here is retired like one removed above.
-    for (std::size_t i = 0; i < deferred_.size(); ++i)
-        if (deferred_[i]->polled_) deferred_[i]->on_batch_end();
-    deferred_.clear();
+    end_deferred();
     current_ = outer;
     retired_.clear();
 }
 
-bool Poller::defer(PollClient& client) {
+// Still inside the batch: a client removed here is retired like one removed in on_ready().
+void Poller::end_deferred() {
+    for (std::size_t i = 0; i < deferred_.size(); ++i)
+        if (deferred_[i]->polled_) deferred_[i]->on_batch_end();
+    deferred_.clear();
+    deferred_bytes_ = 0;
+}
+
+bool Poller::defer(PollClient& client, std::size_t bytes) {
     if (!dispatching_here()) return false;
     deferred_.push_back(&client);
+    deferred_bytes_ += bytes;
     return true;
 }
 

@@ -51,8 +51,14 @@ public:
     /// and the owner is let go once the caller, which may run inside it, is done.
     void remove(int fd, PollClient& client) noexcept;
     /// Inside on_ready(): calls client.on_batch_end() after every event of this batch was dispatched,
-    /// unless the client was removed by then. False outside a batch (nothing was deferred).
-    bool defer(PollClient& client);
+    /// unless the client was removed by then, or earlier: once the clients deferred so far hold back
+    /// `defer_budget_bytes` (`bytes`: this client's part), they are called right after the current
+    /// event. False outside a batch (nothing was deferred).
+    bool defer(PollClient& client, std::size_t bytes);
+    /// Deferred answers are held back so that a peer finds many of its sockets ready at once, but the
+    /// peer also waits for them: past this many bytes they leave. Measured (ws_echo, 100 connections):
+    /// 32-byte echoes as fast as with no limit, 512-byte ones 1.4x faster than with none.
+    static constexpr std::size_t defer_budget_bytes = 32 * 1024;
     /// True while the calling thread is inside this poller's batch: a test of "on the loop's thread"
     /// for the hot path, which is one thread-local load (asio's test walks a list).
     bool dispatching_here() const noexcept { return current_ == this; }
@@ -66,6 +72,7 @@ private:
     static constinit thread_local const Poller* current_;  // the poller whose batch this thread runs
 
     void arm();
+    void end_deferred();
     void dispatch();
     void retire(std::shared_ptr<void> owner) noexcept;
 
@@ -75,6 +82,7 @@ private:
     std::size_t watched_ = 0;
     std::vector<std::shared_ptr<void>> retired_;  // owners let go during a batch, released after it
     std::vector<PollClient*> deferred_;           // to be called at the end of the batch
+    std::size_t deferred_bytes_ = 0;
     std::uint64_t generation_ = 0;                // of the pending wait: a cancelled one is stale
     std::chrono::steady_clock::time_point batch_time_;  // when the current batch began
     bool armed_ = false;

@@ -782,15 +782,20 @@ void Session::post_flush() {
     });
 }
 
-// A few small answers a read queued leave when every socket of the poller's batch has been read: the
-// peer (a load generator, a proxy) then finds many of its sockets ready at once, instead of being
-// woken for each answer while the next socket is still being parsed. Large output leaves at once: its
-// buffers are then free (and reused) for the next message this read brings.
+// A few small answers a read queued leave when every socket of the poller's batch has been read, or
+// once the batch holds back Poller::defer_budget_bytes: the peer (a load generator, a proxy) then
+// finds many of its sockets ready at once, instead of being woken for each answer while the next
+// socket is still being parsed, and does not wait long for them. Large output leaves at once: its
+// buffers are then free (and reused) for the next message this read brings. So does output that
+// borrows from the read buffer (an echo from 4 KiB on): written now, it is not copied before the
+// buffer is read into again.
 void Session::flush_if_wanted() {
     if (!flush_wanted_) return;
     flush_wanted_ = false;
     if (write_armed_ || flush_deferred_) return;
-    if (out_.buffered() < kDeferFlushBytes && loop_.poller.defer(*this))
+    // A borrowed piece is at least share_min_bytes: smaller output holds none.
+    const std::size_t bytes = out_.buffered();
+    if (bytes < kDeferFlushBytes && (bytes < share_min_bytes || !out_.holds_borrowed()) && loop_.poller.defer(*this, bytes))
         flush_deferred_ = true;
     else
         flush();

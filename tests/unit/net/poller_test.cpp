@@ -37,7 +37,7 @@ public:
         while (::recv(fd, buf, sizeof buf, 0) > 0) {
         }
         log_.push_back("ready " + name_);
-        if (defer) EXPECT_TRUE(poller_.defer(*this));
+        if (defer) EXPECT_TRUE(poller_.defer(*this, defer_bytes));
         if (remove_other) poller_.remove(remove_other->fd, *remove_other);
     }
     void on_batch_end() override { log_.push_back("end " + name_); }
@@ -45,6 +45,7 @@ public:
     int fd = -1;
     int peer = -1;
     bool defer = false;
+    std::size_t defer_bytes = 1;
     Client* remove_other = nullptr;
 
 private:
@@ -73,7 +74,7 @@ struct TwoClients : ::testing::Test {
 };
 
 TEST_F(TwoClients, DeferredClientsAreCalledAfterEveryEventOfTheBatch) {
-    EXPECT_FALSE(poller.defer(*a));  // outside a batch nothing is deferred
+    EXPECT_FALSE(poller.defer(*a, 1));  // outside a batch nothing is deferred
     add_and_feed();
     // The first events (room to write) bring no input; both inputs come in one batch.
     ASSERT_EQ(log.size(), 4u);
@@ -84,6 +85,19 @@ TEST_F(TwoClients, DeferredClientsAreCalledAfterEveryEventOfTheBatch) {
     poller.remove(a->fd, *a);
     poller.remove(b->fd, *b);
     context.run();  // lets go of the owners and ends: nothing is watched
+}
+
+TEST_F(TwoClients, DeferredOutputOverTheBudgetLeavesBeforeTheNextEvent) {
+    a->defer_bytes = b->defer_bytes = Poller::defer_budget_bytes;
+    add_and_feed();
+    ASSERT_EQ(log.size(), 4u);
+    EXPECT_EQ(log[0].substr(0, 6), "ready ");
+    EXPECT_EQ(log[1], "end " + log[0].substr(6));
+    EXPECT_EQ(log[2].substr(0, 6), "ready ");
+    EXPECT_EQ(log[3], "end " + log[2].substr(6));
+    poller.remove(a->fd, *a);
+    poller.remove(b->fd, *b);
+    context.run();
 }
 
 TEST_F(TwoClients, AClientRemovedDuringTheBatchIsNotCalledAtItsEnd) {
