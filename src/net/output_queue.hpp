@@ -39,30 +39,46 @@ public:
     /// Queues `size` bytes that the caller writes at the returned address before anything else is
     /// queued or flushed (a frame encoded straight into the queue).
     [[gnu::always_inline]] char* extend(std::size_t size) {
-        // The common case inline: room left in the last buffer, which is ours and not being written.
-        if (Buffer* back = tail_; back && back->own.size() - back->used >= size) {
-            char* at = back->own.data() + back->used;
-            back->used += size;
-            queued_ += size;
-            return at;
-        }
+        if (char* at = try_extend(size)) return at;
         return extend_slow(size);
     }
-    /// Copies `bytes` to `to` (space from extend()). A few dozen bytes are copied inline in two to four
-    /// overlapping 16-byte moves; longer ones by memcpy out of line (inlined where the size is known to
-    /// be small, GCC turns memcpy into `rep movs`, which is slow to start).
+    /// extend() when the last buffer has room (the common case, inline and without a call), else null
+    /// and nothing queued.
+    [[gnu::always_inline]] char* try_extend(std::size_t size) noexcept {
+        Buffer* back = tail_;  // our own last buffer, not being written
+        if (!back || back->own.size() - back->used < size) return nullptr;
+        char* at = back->own.data() + back->used;
+        back->used += size;
+        queued_ += size;
+        return at;
+    }
+    /// Payloads up to this size are copied by copy() inline, without a call.
+    static constexpr std::size_t inline_copy_max = 64;
+    /// Copies `bytes` to `to` (space from extend()). Up to inline_copy_max bytes are copied inline in
+    /// two to four overlapping moves; longer ones by memcpy out of line (inlined where the size is known
+    /// to be small, GCC turns memcpy into `rep movs`, which is slow to start).
     [[gnu::always_inline]] static void copy(char* to, std::string_view bytes) noexcept {
         const std::size_t n = bytes.size();
-        if (n < 16 || n > 64) {
-            copy_out_of_line(to, bytes);
-            return;
-        }
         const char* from = bytes.data();
-        copy16(to, from);
-        copy16(to + n - 16, from + n - 16);
-        if (n > 32) {
-            copy16(to + 16, from + 16);
-            copy16(to + n - 32, from + n - 32);
+        if (n > inline_copy_max) {
+            copy_out_of_line(to, bytes);
+        } else if (n >= 16) {
+            copy_piece<16>(to, from);
+            copy_piece<16>(to + n - 16, from + n - 16);
+            if (n > 32) {
+                copy_piece<16>(to + 16, from + 16);
+                copy_piece<16>(to + n - 32, from + n - 32);
+            }
+        } else if (n >= 8) {
+            copy_piece<8>(to, from);
+            copy_piece<8>(to + n - 8, from + n - 8);
+        } else if (n >= 4) {
+            copy_piece<4>(to, from);
+            copy_piece<4>(to + n - 4, from + n - 4);
+        } else if (n > 0) {
+            to[0] = from[0];
+            to[n / 2] = from[n / 2];
+            to[n - 1] = from[n - 1];
         }
     }
     /// Queues a whole buffer without copying it again.
@@ -105,10 +121,11 @@ private:
     // Called after every change to buffers_, head_ or offset_.
     void update_tail() noexcept { tail_ = back_appendable() ? &buffers_.back() : nullptr; }
     static void copy_out_of_line(char* to, std::string_view bytes) noexcept;
-    static void copy16(char* to, const char* from) noexcept {
-        char chunk[16];
-        std::memcpy(chunk, from, sizeof chunk);
-        std::memcpy(to, chunk, sizeof chunk);
+    template <std::size_t N>
+    static void copy_piece(char* to, const char* from) noexcept {
+        char chunk[N];
+        std::memcpy(chunk, from, N);
+        std::memcpy(to, chunk, N);
     }
 
     // A vector read from head_ on, not a deque: an empty vector owns no memory, and an idle

@@ -85,6 +85,23 @@ public:
     [[gnu::always_inline]] std::errc queue_message(Opcode opcode, std::string_view payload) {
         return queue_frames(opcode, payload, /*owner=*/nullptr);
     }
+    /// The usual small message sent while this loop parses a read (an echo, a reply): encoded into the
+    /// output's last buffer with no call on the way, so that the caller needs no stack frame. False, with
+    /// nothing done, when it needs more than that; queue_message() then does it all.
+    [[gnu::always_inline]] bool try_queue_small(Opcode opcode, std::string_view payload) noexcept {
+        const std::size_t n = payload.size();
+        if (n > net::OutputQueue::inline_copy_max || !loop_.poller.dispatching_here() || !consuming_) return false;
+        if (close_sent_ || finished_ || transport_dead_ || frame_options_.role != Role::server) return false;
+        if (buffered_.load(std::memory_order_relaxed) + n > options_.max_backlog_bytes) return false;
+        if (options_.buffer_size != 0 && n > options_.buffer_size) return false;
+        char* at = out_.try_extend(small_frame_size(n));
+        if (!at) return false;
+        encode_small_frame(at, opcode, payload);
+        buffered_.store(out_.buffered(), std::memory_order_relaxed);
+        last_activity_ = last_received_;  // as queue_frames() within a read
+        flush_wanted_ = true;
+        return true;
+    }
     /// As queue_message() for a message a callback was handed without a copy (it lies in the read
     /// buffer: see queue_planned()). Nothing when `message` owns its bytes (queue it otherwise).
     std::optional<std::errc> queue_borrowed_message(const Message& message);
@@ -199,6 +216,15 @@ private:
     void post_flush();
     void flush();
     void flush_if_wanted();
+    // One unmasked frame of a payload under share_min_bytes: its size, and its bytes written at `at`.
+    [[gnu::always_inline]] static std::size_t small_frame_size(std::size_t payload_size) noexcept {
+        return frame_header_size(FrameHeader{.payload_length = payload_size}) + payload_size;
+    }
+    [[gnu::always_inline]] static void encode_small_frame(char* at, Opcode opcode, std::string_view payload) noexcept {
+        const FrameHeader header{.opcode = opcode, .payload_length = payload.size()};
+        encode_frame_header(header, at);
+        net::OutputQueue::copy(at + frame_header_size(header), payload);
+    }
     // Inline, for the usual small message (an echo, a chat line): one frame encoded straight into the
     // queue, without a FragmentPlan (its division) or its loop. `owner`: the large payload pieces are
     // written from it (null: see queue_planned()). Forced, with queue_message(): GCC's own choice flips
@@ -210,11 +236,7 @@ private:
         const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
                                      (options_.buffer_size == 0 || payload.size() <= options_.buffer_size);
         if (one_small_frame) {
-            const FrameHeader header{.opcode = opcode, .payload_length = payload.size()};
-            const std::size_t header_size = frame_header_size(header);
-            char* at = out_.extend(header_size + payload.size());
-            encode_frame_header(header, at);
-            net::OutputQueue::copy(at + header_size, payload);
+            encode_small_frame(out_.extend(small_frame_size(payload.size())), opcode, payload);
         } else {
             queue_planned(opcode, payload, owner);
         }

@@ -96,12 +96,19 @@ Task<std::error_code> WebSocket::send(std::span<const std::byte> bytes) {
 }
 
 // On the connection's own loop a post is queued at once, without a shared copy of the payload.
-[[gnu::always_inline]] static inline bool post_view(const std::shared_ptr<Session>& s, Opcode opcode, std::string_view payload) {
+[[gnu::noinline]] static bool post_queued(const std::shared_ptr<Session>& s, Opcode opcode, std::string_view payload) {
     if (!s || s->state() != WebSocketState::open) return false;
     if (s->on_loop_thread()) return s->queue_message(opcode, payload) == std::errc{};
     auto shared = std::make_shared<const std::string>(payload);
     asio::post(s->loop().context(), [s, opcode, shared] { s->queue_message(opcode, *shared); });
     return true;
+}
+
+// Inline where it is called, the usual small reply needs no call nor stack frame of its own (an echo
+// callback then costs its dispatch and this); anything else takes post_queued(), a tail call.
+[[gnu::always_inline]] static inline bool post_view(const std::shared_ptr<Session>& s, Opcode opcode, std::string_view payload) {
+    if (s && s->state() == WebSocketState::open && s->try_queue_small(opcode, payload)) return true;
+    return post_queued(s, opcode, payload);
 }
 
 bool WebSocket::post(std::string_view text) { return post_view(session_, Opcode::text, text); }

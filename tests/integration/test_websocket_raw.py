@@ -670,5 +670,40 @@ class ProtocolErrorUnderLoadTest(WebSocketRawCase):
         self.assertEqual(c.wait_eof(), "fin", "the server should end with an orderly close")
 
 
+class CallbackReplyOptionsTest(WebSocketRawCase):
+    """Replies sent by a callback inside the read that brought their message (the echo's fast path)
+    follow the connection's options: frames of at most buffer_size bytes, the backlog and its policy."""
+
+    def test_replies_are_cut_into_frames_of_buffer_size(self):
+        c = self.ws("/ws/small-frames")  # buffer_size 8
+        blob = bytes(range(64))
+        c.send(frame(TEXT, "hello, fragmented world") + frame(BINARY, blob) + frame(TEXT, "short"))
+        for opcode, payload in ((TEXT, b"hello, fragmented world"), (BINARY, blob), (TEXT, b"short")):
+            frames = [c.read_frame()]
+            while not frames[-1].fin:
+                frames.append(c.read_frame())
+            self.assertEqual(frames[0].opcode, opcode)
+            self.assertTrue(all(f.opcode == CONT for f in frames[1:]), frames)
+            self.assertTrue(all(len(f.payload) <= 8 for f in frames), frames)
+            self.assertEqual(len(frames), (len(payload) + 7) // 8)
+            self.assertEqual(b"".join(f.payload for f in frames), payload)
+
+    def test_replies_over_the_backlog_are_dropped_by_the_drop_policy(self):
+        c = self.ws("/ws/tight-backlog-drop")  # 64 bytes: three 22-byte echo frames fit, not four
+        messages = ["message %02d, 20 bytes" % i for i in range(5)]
+        self.assertEqual({len(m) for m in messages}, {20})
+        c.send(b"".join(frame(TEXT, m) for m in messages))
+        for m in messages[:3]:
+            self.assertEqual(c.read_message(), (TEXT, m.encode()))
+        self.assertTrue(c.nothing_arrives(0.3), "replies over the backlog must be dropped")
+        c.send(frame(TEXT, "after the burst"))
+        self.assertEqual(c.read_message(), (TEXT, b"after the burst"))
+
+    def test_replies_over_the_backlog_close_with_1008_by_default(self):
+        c = self.ws("/ws/tight-backlog-close")
+        c.send(b"".join(frame(TEXT, "message %02d, 20 bytes" % i) for i in range(5)))
+        self.assertClosedWith(c, 1008)
+
+
 if __name__ == "__main__":
     harness.run_tests()

@@ -114,6 +114,14 @@ void add_websocket_api_routes(Server& server) {
             }
         });
     });
+    // Replies sent from a callback, inside the read that brought the message, follow the options
+    // like any other send: frames of at most buffer_size bytes, and the backlog limit with its policy
+    // (the replies to one read leave together, so a burst of messages in one read fills the backlog).
+    const auto echo = [](WebSocket ws) { ws.on_message([](WebSocket& w, Message& m) { w.post(std::move(m)); }); };
+    server.ws("/ws/small-frames", echo, WebSocketOptions{.buffer_size = 8});
+    server.ws("/ws/tight-backlog-drop", echo,
+              WebSocketOptions{.max_backlog_bytes = 64, .backlog_policy = BacklogPolicy::drop_message});
+    server.ws("/ws/tight-backlog-close", echo, WebSocketOptions{.max_backlog_bytes = 64});
     // A callback that throws closes only its own connection, with 1011.
     server.ws("/ws/throwing-callback", [](WebSocket ws) {
         ws.on_text([](WebSocket& w, std::string_view text) {
