@@ -689,7 +689,7 @@ class CallbackReplyOptionsTest(WebSocketRawCase):
             self.assertEqual(b"".join(f.payload for f in frames), payload)
 
     def test_replies_over_the_backlog_are_dropped_by_the_drop_policy(self):
-        c = self.ws("/ws/tight-backlog-drop")  # 64 bytes: three 22-byte echo frames fit, not four
+        c = self.ws("/ws/tight-backlog-drop")  # 64: queued bytes (0, 22, 44, 66) + a 20-byte payload fit 3 times
         messages = ["message %02d, 20 bytes" % i for i in range(5)]
         self.assertEqual({len(m) for m in messages}, {20})
         c.send(b"".join(frame(TEXT, m) for m in messages))

@@ -363,9 +363,13 @@ inline void apply_mask_small(std::span<char> data, MaskKey key) noexcept {
     std::memcpy(&k32, key.data(), sizeof k32);
     const std::uint64_t kw = (std::uint64_t{k32} << 32) | k32;  // the key's bytes in memory order, twice
     // A remainder is done with the last 16 (or 8) bytes, read before anything is written and XORed with
-    // the key turned to their offset (n - 16 and n - 8 are n modulo 4), instead of a byte loop: where
-    // they overlap bytes of the steps before, both write the same value.
-    const auto turned = [&] { return std::rotr(kw, static_cast<int>(8 * (n & 3))); };
+    // the key turned to their offset (n - 16 and n - 8 are n modulo 4; turned towards the first byte
+    // in memory, a right rotation on a little-endian machine), instead of a byte loop: where they
+    // overlap bytes of the steps before, both write the same value.
+    const auto turned = [&] {
+        const int bits = static_cast<int>(8 * (n & 3));
+        return std::endian::native == std::endian::little ? std::rotr(kw, bits) : std::rotl(kw, bits);
+    };
     if (n >= 16) {
         std::uint64_t last[2];
         std::memcpy(last, p + n - 16, sizeof last);
