@@ -120,14 +120,9 @@ struct MaskVector<32> {
 template <std::size_t Width>
 [[gnu::always_inline]] inline void mask_bytes_by(const unsigned char* from, unsigned char* to, std::size_t n,
                                                  MaskKey key, std::size_t key_offset) noexcept {
-    // The key rotated so that its byte (key_offset & 3) applies to from[0], then repeated: since every
-    // word starts at a multiple of 8 from `from`, the same word fits every position. Built in
+    // Every word starts at a multiple of 8 from `from`, so the same word fits every position. Built in
     // registers: a key assembled byte by byte in memory and loaded as a word stalls on store forwarding.
-    std::uint32_t k32;
-    std::memcpy(&k32, key.data(), sizeof k32);
-    const int shift = static_cast<int>(key_offset & 3) * 8;
-    k32 = std::endian::native == std::endian::little ? std::rotr(k32, shift) : std::rotl(k32, shift);
-    const std::uint64_t kw = (std::uint64_t{k32} << 32) | k32;
+    const std::uint64_t kw = mask_word(key, key_offset);
 
     // memcpy makes the loads and stores legal at any alignment; compilers turn them into plain vector
     // and word moves (a vector type of GCC and Clang).

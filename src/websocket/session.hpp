@@ -91,9 +91,7 @@ public:
     [[gnu::always_inline]] bool try_queue_small(Opcode opcode, std::string_view payload) noexcept {
         const std::size_t n = payload.size();
         if (n > net::OutputQueue::inline_copy_max || !loop_.poller.dispatching_here() || !consuming_) return false;
-        if (close_sent_ || finished_ || transport_dead_ || frame_options_.role != Role::server) return false;
-        if (buffered_.load(std::memory_order_relaxed) + n > options_.max_backlog_bytes) return false;
-        if (options_.buffer_size != 0 && n > options_.buffer_size) return false;
+        if (sending_stopped() || past_backlog(n) || !one_small_frame(n)) return false;
         char* at = out_.try_extend(small_frame_size(n));
         if (!at) return false;
         encode_small_frame(at, opcode, payload);
@@ -231,11 +229,9 @@ private:
     // with each new caller, and an echo then pays a call and its prologue per message.
     [[gnu::always_inline]] std::errc queue_frames(Opcode opcode, std::string_view payload,
                                                   const std::shared_ptr<const std::string>* owner) {
-        if (close_sent_ || finished_ || transport_dead_) return std::errc::not_connected;
+        if (sending_stopped()) return std::errc::not_connected;
         if (over_backlog(payload.size())) return finished_ ? std::errc::not_connected : std::errc::no_buffer_space;
-        const bool one_small_frame = payload.size() < share_min_bytes && frame_options_.role == Role::server &&
-                                     (options_.buffer_size == 0 || payload.size() <= options_.buffer_size);
-        if (one_small_frame) {
+        if (one_small_frame(payload.size())) {
             encode_small_frame(out_.extend(small_frame_size(payload.size())), opcode, payload);
         } else {
             queue_planned(opcode, payload, owner);
@@ -260,10 +256,18 @@ private:
     Rare& rare();
     void on_ping_deadline();
     void on_keepalive_deadline();
-    // True when `bytes` more would pass max_backlog_bytes; the policy is then applied (backlog_full()).
-    bool over_backlog(std::size_t bytes) {
-        return buffered_.load(std::memory_order_relaxed) + bytes > options_.max_backlog_bytes && backlog_full(bytes);
+    // The conditions both send paths check: nothing more may be sent; `bytes` more would pass
+    // max_backlog_bytes; a payload of `size` goes out as one frame encoded straight into the queue.
+    bool sending_stopped() const noexcept { return close_sent_ || finished_ || transport_dead_; }
+    bool past_backlog(std::size_t bytes) const noexcept {
+        return buffered_.load(std::memory_order_relaxed) + bytes > options_.max_backlog_bytes;
     }
+    bool one_small_frame(std::size_t size) const noexcept {
+        return size < share_min_bytes && frame_options_.role == Role::server &&
+               (options_.buffer_size == 0 || size <= options_.buffer_size);
+    }
+    // past_backlog(), with the policy then applied (backlog_full()).
+    bool over_backlog(std::size_t bytes) { return past_backlog(bytes) && backlog_full(bytes); }
     bool backlog_full(std::size_t bytes);
 
     net::Reactor& loop_;

@@ -182,24 +182,12 @@ public:
         complete_ = false;
         if (in_message_) return protocol_error("new data frame while a fragmented message is in progress");
         if (payload.size() > max_message_bytes_) return too_big();  // one frame passes any fragment cap
-        // start_message() and finish_message() with their stores folded: this runs for every small message.
-        opcode_ = opcode;
-        compressed_ = false;
+        start_message(opcode, false);
         declared_bytes_ = payload.size();
         fed_bytes_ = payload.size();
         fragments_ = 1;
-        frame_is_data_ = false;
-        frame_is_final_ = false;
-        if (opcode == Opcode::text && validate_utf8_) {
-            utf8_.reset();
-            if (!utf8_.feed(payload)) {
-                in_message_ = true;  // as on_payload() leaves it
-                return not_utf8();
-            }
-            if (!utf8_.complete()) return utf8_unfinished();
-        }
-        complete_ = true;
-        return std::nullopt;
+        if (opcode == Opcode::text && validate_utf8_ && !utf8_.feed(payload)) return not_utf8();
+        return finish_message();
     }
 
     /// True between on_frame_end() of a message's final frame and the next on_header().
@@ -350,6 +338,16 @@ void apply_mask(std::span<std::uint8_t> data, MaskKey key, std::size_t key_offse
 /// Copies `from` to `to` (which must not overlap it) XORed with the masking key: unmasking on the way
 /// into a message buffer, one pass over the bytes instead of a mask in place and a copy.
 void copy_masked(std::span<const char> from, char* to, MaskKey key, std::size_t key_offset = 0) noexcept;
+/// The masking key as a word: its four bytes twice, in memory order, turned so that key byte
+/// (key_offset & 3) applies to the word's first byte. A word (or vector of them) starting at any
+/// multiple of 4 bytes after that offset is masked with the same value.
+inline std::uint64_t mask_word(MaskKey key, std::size_t key_offset = 0) noexcept {
+    std::uint32_t k32;
+    std::memcpy(&k32, key.data(), sizeof k32);
+    const int shift = static_cast<int>(key_offset & 3) * 8;
+    k32 = std::endian::native == std::endian::little ? std::rotr(k32, shift) : std::rotl(k32, shift);
+    return (std::uint64_t{k32} << 32) | k32;
+}
 /// apply_mask() of a whole small payload (key offset 0), inline: for the usual small frame, where the
 /// call and the set-up of the wide loops cost more than the bytes.
 inline void apply_mask_small(std::span<char> data, MaskKey key) noexcept {
@@ -359,17 +357,10 @@ inline void apply_mask_small(std::span<char> data, MaskKey key) noexcept {
         for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<char>(p[i] ^ static_cast<char>(key[i & 3]));
         return;
     }
-    std::uint32_t k32;
-    std::memcpy(&k32, key.data(), sizeof k32);
-    const std::uint64_t kw = (std::uint64_t{k32} << 32) | k32;  // the key's bytes in memory order, twice
+    const std::uint64_t kw = mask_word(key);
     // A remainder is done with the last 16 (or 8) bytes, read before anything is written and XORed with
-    // the key turned to their offset (n - 16 and n - 8 are n modulo 4; turned towards the first byte
-    // in memory, a right rotation on a little-endian machine), instead of a byte loop: where they
-    // overlap bytes of the steps before, both write the same value.
-    const auto turned = [&] {
-        const int bits = static_cast<int>(8 * (n & 3));
-        return std::endian::native == std::endian::little ? std::rotr(kw, bits) : std::rotl(kw, bits);
-    };
+    // the key turned to their offset (n - 16 and n - 8 are n modulo 4), instead of a byte loop: where
+    // they overlap bytes of the steps before, both write the same value.
     if (n >= 16) {
         std::uint64_t last[2];
         std::memcpy(last, p + n - 16, sizeof last);
@@ -382,7 +373,7 @@ inline void apply_mask_small(std::span<char> data, MaskKey key) noexcept {
             std::memcpy(p + i, w, sizeof w);
         }
         if (n % 16 != 0) {
-            const std::uint64_t kl = turned();
+            const std::uint64_t kl = mask_word(key, n);
             last[0] ^= kl;
             last[1] ^= kl;
             std::memcpy(p + n - 16, last, sizeof last);
@@ -395,7 +386,7 @@ inline void apply_mask_small(std::span<char> data, MaskKey key) noexcept {
     std::memcpy(&first, p, sizeof first);
     first ^= kw;
     std::memcpy(p, &first, sizeof first);
-    last ^= turned();
+    last ^= mask_word(key, n);
     std::memcpy(p + n - 8, &last, sizeof last);
 }
 /// The byte-at-a-time definition of masking, the reference apply_mask() is tested and measured against.
