@@ -19,14 +19,14 @@ constexpr std::size_t kCoalesceLimit = 16 * 1024;
 // string's terminator and the allocator's header, it stays in glibc's per-thread cache (tcache).
 constexpr std::size_t kFirstReserve = 1000;
 
-// Small buffers of drained queues, kept for the next queue on this thread. Answers wait for the end of
-// the loop's batch, so hundreds of queues hold a buffer at once and free them together: more than
-// malloc's per-thread cache keeps, and the rest would go through its slow paths every turn. The lists
-// of drained queues are kept the same way, as a queue drains and fills again on every read of a busy
-// connection; a list keeps its last buffer (the usual one: a burst of small frames coalesced), so the
-// next queue takes both in one step. Bounded: 256 buffers and 256 short lists, each with at most one
-// buffer, of at most 4 KiB per thread. Buffers are kept at their full size (see Buffer), zeroed once
-// when first made.
+// The chunks of drained queues (OutputQueue::chunk_), and their small buffers, kept for the next queue
+// on this thread. Answers wait for the end of the loop's batch, so hundreds of queues hold a chunk at
+// once and free them together: more than malloc's per-thread cache keeps, and the rest would go
+// through its slow paths every turn. The lists of drained queues are kept the same way, as a queue
+// drains and fills again on every read of a connection that answers more than a chunk holds; a list
+// keeps its last buffer, so the next queue takes both in one step. Bounded: 256 chunks, 256 buffers
+// and 256 short lists, each with at most one buffer, of at most 4 KiB per thread. Buffers are kept at
+// their full size (see Buffer), zeroed once when first made.
 thread_local bool pool_gone = false;  // trivially destructible: readable during thread exit
 
 class BufferPool {
@@ -36,7 +36,20 @@ public:
     BufferPool() = default;
     BufferPool(const BufferPool&) = delete;
     BufferPool& operator=(const BufferPool&) = delete;
-    ~BufferPool() { pool_gone = true; }
+    ~BufferPool() {
+        pool_gone = true;
+        for (std::size_t i = 0; i < chunk_count_; ++i) ::operator delete(chunks_[i]);
+    }
+
+    char* take_chunk() {
+        return chunk_count_ > 0 ? chunks_[--chunk_count_] : static_cast<char*>(::operator new(OutputQueue::chunk_bytes));
+    }
+    void give_chunk(char* chunk) noexcept {
+        if (chunk_count_ < max_buffers)
+            chunks_[chunk_count_++] = chunk;
+        else
+            ::operator delete(chunk);
+    }
 
     // A buffer of at least `size` bytes, all of them in use (its size is its capacity).
     std::string take(std::size_t size) {
@@ -132,6 +145,8 @@ private:
     static constexpr std::size_t max_list_capacity = 16;
     std::vector<std::string> free_;
     std::vector<std::vector<QueuedBuffer>> lists_;
+    char* chunks_[max_buffers];
+    std::size_t chunk_count_ = 0;
 };
 
 thread_local BufferPool pool;
@@ -151,10 +166,15 @@ void OutputQueue::append(std::string_view bytes) {
 }
 
 char* OutputQueue::extend_slow(std::size_t size) {
-    if (buffers_.capacity() == 0 && size <= BufferPool::max_capacity && !pool_gone) {
-        pool.take_list_with_buffer(size, buffers_);  // the usual first piece of a drained queue
-        update_tail();
+    if (empty() && size <= chunk_bytes && !pool_gone) {
+        chunk_ = pool.take_chunk();  // the usual first piece of a drained queue
+        chunk_used_ = 0;
+        chunk_room_ = chunk_bytes;
+        return try_extend(size);
     }
+    chunk_room_ = 0;  // the chunk is full: what follows goes after it, into buffers_
+    if (buffers_.capacity() == 0 && size <= BufferPool::max_capacity && !pool_gone)
+        pool.take_list_with_buffer(size, buffers_);
     // Small pieces coalesce up to kCoalesceLimit; otherwise a new buffer, with room for the small
     // pieces that follow it in this turn.
     const bool can_grow = back_appendable() && buffers_.back().used + size <= kCoalesceLimit;
@@ -191,7 +211,7 @@ void OutputQueue::push_borrowed(std::string_view bytes) {
     add(Buffer{.shared = bytes});
 }
 
-void OutputQueue::own_borrowed() {
+void OutputQueue::own_borrowed_pieces() {
     for (std::size_t i = head_; i < buffers_.size(); ++i) {
         Buffer& b = buffers_[i];
         if (!b.is_borrowed()) continue;
@@ -202,7 +222,6 @@ void OutputQueue::own_borrowed() {
         b.used = b.own.size();
         b.shared = {};
     }
-    update_tail();
 }
 
 bool OutputQueue::holds_borrowed() const noexcept {
@@ -212,6 +231,7 @@ bool OutputQueue::holds_borrowed() const noexcept {
 }
 
 void OutputQueue::add(Buffer buffer) {
+    chunk_room_ = 0;  // the buffer goes after the chunk's bytes
     if (buffers_.capacity() == 0 && !pool_gone) pool.take_list(buffers_);
     // A queue that never drains completely must not grow a tail of written slots.
     if (head_ >= 32 && head_ * 2 >= buffers_.size()) {
@@ -219,7 +239,6 @@ void OutputQueue::add(Buffer buffer) {
         head_ = 0;
     }
     buffers_.push_back(std::move(buffer));
-    update_tail();
 }
 
 void OutputQueue::pop_front() noexcept {
@@ -227,7 +246,6 @@ void OutputQueue::pop_front() noexcept {
     if (++head_ < buffers_.size()) {
         recycle(buffers_[head_ - 1].own);
         buffers_[head_ - 1] = Buffer{};  // release its bytes now, not when the queue drains
-        update_tail();
         return;
     }
     // Drained: give the memory back (the last buffer with the list), so an idle connection holds none.
@@ -236,15 +254,28 @@ void OutputQueue::pop_front() noexcept {
     else
         std::vector<Buffer>().swap(buffers_);
     head_ = 0;
-    tail_ = nullptr;
+}
+
+void OutputQueue::release_chunk() noexcept {
+    if (!pool_gone)
+        pool.give_chunk(chunk_);
+    else
+        ::operator delete(chunk_);
+    chunk_ = nullptr;
+    chunk_used_ = chunk_room_ = 0;
 }
 
 OutputQueue::Flush OutputQueue::flush(int fd) {
     while (!empty()) {
         iovec iov[kMaxIovecs];
         int count = 0;
+        if (chunk_) {
+            iov[0].iov_base = chunk_;
+            iov[0].iov_len = chunk_used_;
+            count = 1;
+        }
         for (std::size_t i = head_; i < buffers_.size() && count < kMaxIovecs; ++i, ++count) {
-            const std::size_t skip = count == 0 ? offset_ : 0;
+            const std::size_t skip = i == head_ ? offset_ : 0;
             iov[count].iov_base = const_cast<char*>(buffers_[i].data()) + skip;
             iov[count].iov_len = buffers_[i].size() - skip;
         }
@@ -266,12 +297,22 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
         }
         auto left = static_cast<std::size_t>(n);
         written_ += left;
+        if (chunk_) {
+            if (left < chunk_used_) {
+                std::memmove(chunk_, chunk_ + left, chunk_used_ - left);
+                chunk_used_ = static_cast<std::uint16_t>(chunk_used_ - left);
+                if (head_ == buffers_.size()) chunk_room_ = static_cast<std::uint16_t>(chunk_bytes - chunk_used_);
+                left = 0;
+            } else {
+                left -= chunk_used_;
+                release_chunk();
+            }
+        }
         while (left > 0) {
             const std::size_t rest = buffers_[head_].size() - offset_;
             if (left < rest) {
                 offset_ += left;
                 left = 0;
-                update_tail();
             } else {
                 left -= rest;
                 pop_front();
@@ -283,7 +324,7 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
 
 void OutputQueue::truncate(std::uint64_t total) noexcept {
     if (total < written_) total = written_;
-    while (queued_ > total && !empty()) {
+    while (queued_ > total && head_ < buffers_.size()) {
         auto& back = buffers_.back();
         const bool front = buffers_.size() - head_ == 1;
         const std::size_t start = front ? offset_ : 0;
@@ -292,11 +333,12 @@ void OutputQueue::truncate(std::uint64_t total) noexcept {
         if (excess >= unwritten) {
             queued_ -= unwritten;
             if (front) {
-                clear();
-                return;
+                std::vector<Buffer>().swap(buffers_);
+                head_ = 0;
+                offset_ = 0;
+            } else {
+                buffers_.pop_back();
             }
-            buffers_.pop_back();
-            update_tail();
         } else {
             if (back.is_view())
                 back.shared.remove_suffix(excess);
@@ -305,14 +347,23 @@ void OutputQueue::truncate(std::uint64_t total) noexcept {
             queued_ -= excess;
         }
     }
+    if (!chunk_ || head_ < buffers_.size()) return;
+    // The chunk is the last piece (again): cut it, and it takes appended bytes.
+    const auto excess = static_cast<std::size_t>(queued_ > total ? queued_ - total : 0);  // its unwritten bytes at most
+    chunk_used_ = static_cast<std::uint16_t>(chunk_used_ - excess);
+    queued_ -= excess;
+    if (chunk_used_ == 0)
+        release_chunk();
+    else
+        chunk_room_ = static_cast<std::uint16_t>(chunk_bytes - chunk_used_);
 }
 
 void OutputQueue::clear() noexcept {
+    if (chunk_) release_chunk();
     std::vector<Buffer>().swap(buffers_);
     head_ = 0;
     offset_ = 0;
     written_ = queued_;
-    tail_ = nullptr;
 }
 
 }  // namespace herald::net

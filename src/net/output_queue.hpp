@@ -31,8 +31,14 @@ public:
     enum class Flush : std::uint8_t { done, blocked, failed };
 
     OutputQueue() = default;
-    OutputQueue(const OutputQueue&) = delete;  // tail_ points into buffers_
+    ~OutputQueue() {
+        if (chunk_) release_chunk();
+    }
+    OutputQueue(const OutputQueue&) = delete;  // the chunk is ours alone
     OutputQueue& operator=(const OutputQueue&) = delete;
+
+    /// The size of the thread's chunks (see chunk_), which take a read's usual answers.
+    static constexpr std::size_t chunk_bytes = 2048;
 
     /// Queues bytes; small pieces are appended to the last queued buffer so a burst is one iovec.
     void append(std::string_view bytes);
@@ -42,13 +48,13 @@ public:
         if (char* at = try_extend(size)) return at;
         return extend_slow(size);
     }
-    /// extend() when the last buffer has room (the common case, inline and without a call), else null
-    /// and nothing queued.
+    /// extend() when the chunk has room (the common case, inline and without a call), else null and
+    /// nothing queued.
     [[gnu::always_inline]] char* try_extend(std::size_t size) noexcept {
-        Buffer* back = tail_;  // our own last buffer, not being written
-        if (!back || back->own.size() - back->used < size) return nullptr;
-        char* at = back->own.data() + back->used;
-        back->used += size;
+        if (chunk_room_ < size) return nullptr;
+        char* at = chunk_ + chunk_used_;
+        chunk_used_ = static_cast<std::uint16_t>(chunk_used_ + size);
+        chunk_room_ = static_cast<std::uint16_t>(chunk_room_ - size);
         queued_ += size;
         return at;
     }
@@ -91,7 +97,9 @@ public:
     /// it calls own_borrowed(), which copies whatever of them a flush has not written by then.
     void push_borrowed(std::string_view bytes);
     /// Gives every borrowed piece still queued bytes of its own.
-    void own_borrowed();
+    void own_borrowed() {
+        if (head_ < buffers_.size()) own_borrowed_pieces();  // the chunk holds bytes of its own
+    }
     /// True while a borrowed piece is queued: flushed now, it need not be copied by own_borrowed().
     bool holds_borrowed() const noexcept;
     /// Writes as much as the socket takes: done (all written), blocked (EAGAIN) or failed (peer gone).
@@ -101,7 +109,7 @@ public:
     /// Drops the queued bytes past the absolute position `total` (not below written()).
     void truncate(std::uint64_t total) noexcept;
 
-    bool empty() const noexcept { return head_ == buffers_.size(); }
+    bool empty() const noexcept { return chunk_ == nullptr && head_ == buffers_.size(); }
     std::size_t buffered() const noexcept { return static_cast<std::size_t>(queued_ - written_); }
     /// Bytes queued and bytes written since the start; a send is complete once written() reaches the
     /// queued() value read right after queueing it.
@@ -113,13 +121,13 @@ private:
     // Bytes may be appended to the last buffer: it is ours (not shared), and not the front buffer
     // partly written already.
     bool back_appendable() const noexcept {
-        return !empty() && !buffers_.back().is_view() && !(offset_ > 0 && buffers_.size() - head_ == 1);
+        return head_ < buffers_.size() && !buffers_.back().is_view() && !(offset_ > 0 && buffers_.size() - head_ == 1);
     }
     char* extend_slow(std::size_t size);
     void add(Buffer buffer);
     void pop_front() noexcept;
-    // Called after every change to buffers_, head_ or offset_.
-    void update_tail() noexcept { tail_ = back_appendable() ? &buffers_.back() : nullptr; }
+    void release_chunk() noexcept;
+    void own_borrowed_pieces();
     static void copy_out_of_line(char* to, std::string_view bytes) noexcept;
     template <std::size_t N>
     static void copy_piece(char* to, const char* from) noexcept {
@@ -128,15 +136,22 @@ private:
         std::memcpy(to, chunk, N);
     }
 
+    // What a read's answers usually are (a few small frames) goes into a chunk of the thread's pool,
+    // taken when the queue is empty and given back once written: no buffer list is made, walked or
+    // pooled for it, and an idle connection holds no memory. Its first chunk_used_ bytes are unwritten
+    // and come first (a write that stops inside them moves the rest to the front: rare, as Linux takes
+    // a write this small whole or not at all); whatever did not fit follows in buffers_, and from then
+    // on the chunk takes no more (chunk_room_ is 0 unless the chunk is the queue's last piece).
+    char* chunk_ = nullptr;
+    std::uint16_t chunk_used_ = 0;
+    std::uint16_t chunk_room_ = 0;
+    std::uint32_t head_ = 0;  // first unwritten buffer of buffers_ (32 bits, beside the chunk's sizes)
     // A vector read from head_ on, not a deque: an empty vector owns no memory, and an idle
     // connection should not pay for a deque's eagerly allocated map and block.
     std::vector<Buffer> buffers_;
-    std::size_t head_ = 0;    // first unwritten buffer
     std::size_t offset_ = 0;  // bytes of buffers_[head_] already written
     std::uint64_t queued_ = 0;
     std::uint64_t written_ = 0;
-    // The last buffer while back_appendable(), else null: extend()'s inline path tests one pointer.
-    Buffer* tail_ = nullptr;
 };
 
 }  // namespace herald::net

@@ -1,6 +1,7 @@
 #include "net/output_queue.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +23,31 @@ struct Pipe {
         if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) throw std::runtime_error("socketpair");
         out = fds[0];
         in = fds[1];
+        make_nonblocking();
+    }
+    // A TCP connection over loopback: unlike a UNIX socket, it takes part of a write when its buffers
+    // are nearly full, so a flush stops inside a piece.
+    struct Tcp {};
+    explicit Pipe(Tcp) {
+        const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(listener, 1) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+            throw std::runtime_error("listen");
+        out = ::socket(AF_INET, SOCK_STREAM, 0);
+        int small = 4096;
+        ::setsockopt(out, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+        if (::connect(out, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
+        in = ::accept(listener, nullptr, nullptr);
+        ::close(listener);
+        if (in < 0) throw std::runtime_error("accept");
+        ::setsockopt(in, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        make_nonblocking();
+    }
+    void make_nonblocking() const {
         ::fcntl(out, F_SETFL, ::fcntl(out, F_GETFL) | O_NONBLOCK);
         ::fcntl(in, F_SETFL, ::fcntl(in, F_GETFL) | O_NONBLOCK);
     }
@@ -213,6 +239,55 @@ TEST(OutputQueue, TruncateCutsSharedAndOwnedTails) {
     EXPECT_EQ(q.queued(), keep);
     EXPECT_EQ(q.flush(pipe.out), OutputQueue::Flush::done);
     EXPECT_EQ(pipe.drain(), "abc" + std::string(100, 'p'));
+}
+
+// The usual answers of a read go into one chunk of the thread's pool; what does not fit follows in
+// buffers of the queue's own, and small pieces queued after those must not slip back into the chunk.
+// Flushes that stop part way (small TCP buffers, read now and then) keep every byte in order. (Linux
+// takes a write of a chunk's size whole or not at all: a flush stops between pieces or inside a buffer.)
+TEST(OutputQueue, ChunkAndBuffersKeepTheirOrderAcrossPartialWrites) {
+    Pipe pipe{Pipe::Tcp{}};
+    OutputQueue q;
+    auto shared = std::make_shared<const std::string>(std::string(3000, 'S'));
+    std::string expected;
+    std::string got;
+    for (int round = 0; round < 300; ++round) {
+        const int pieces = 1 + round % 40;  // 8 to 400-odd bytes, then over the chunk's size
+        for (int i = 0; i < pieces + (round % 7 == 0 ? 300 : 0); ++i) {
+            const std::string piece = "<" + std::to_string(round) + "." + std::to_string(i) + ">";
+            OutputQueue::copy(q.extend(piece.size()), piece);
+            expected += piece;
+            if (round % 5 == 0 && i == pieces / 2) {
+                q.push_shared(shared, std::string_view(*shared).substr(static_cast<std::size_t>(round % 100)));
+                expected += shared->substr(static_cast<std::size_t>(round % 100));
+            }
+        }
+        ASSERT_NE(q.flush(pipe.out), OutputQueue::Flush::failed);
+        if (round % 3 == 0) got += pipe.drain();
+    }
+    got += pipe.flush_all(q);
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(q.written(), q.queued());
+}
+
+// Cut back into the chunk, the chunk is the last piece again and takes what is queued next.
+TEST(OutputQueue, TruncateIntoTheChunkKeepsItsFirstBytes) {
+    Pipe pipe;
+    OutputQueue q;
+    auto payload = std::make_shared<const std::string>(std::string(8000, 'p'));
+    q.append("abc");
+    const auto keep = q.queued() - 1;
+    q.push_shared(payload, *payload);
+    q.append("tail");
+    q.truncate(keep);
+    EXPECT_EQ(q.queued(), keep);
+    q.append("Z");
+    EXPECT_EQ(q.buffered(), 3u);
+    EXPECT_EQ(q.flush(pipe.out), OutputQueue::Flush::done);
+    EXPECT_EQ(pipe.drain(), "abZ");
+    q.append("x");
+    q.truncate(q.written());
+    EXPECT_TRUE(q.empty());
 }
 
 TEST(OutputQueue, ClearForgetsEverything) {
