@@ -38,15 +38,20 @@ public:
     BufferPool& operator=(const BufferPool&) = delete;
     ~BufferPool() {
         pool_gone = true;
-        for (std::size_t i = 0; i < chunk_count_; ++i) ::operator delete(chunks_[i]);
+        auto& cache = detail::chunk_cache;
+        while (cache.count > 0) ::operator delete(cache.chunks[--cache.count]);
     }
 
+    // Chunks live in detail::chunk_cache, which OutputQueue also takes from inline; one given back on
+    // this thread makes its pool, whose destructor frees them.
     char* take_chunk() {
-        return chunk_count_ > 0 ? chunks_[--chunk_count_] : static_cast<char*>(::operator new(OutputQueue::chunk_bytes));
+        auto& cache = detail::chunk_cache;
+        return cache.count > 0 ? cache.chunks[--cache.count] : static_cast<char*>(::operator new(OutputQueue::chunk_bytes));
     }
     void give_chunk(char* chunk) noexcept {
-        if (chunk_count_ < max_buffers)
-            chunks_[chunk_count_++] = chunk;
+        auto& cache = detail::chunk_cache;
+        if (cache.count < detail::ChunkCache::capacity)
+            cache.chunks[cache.count++] = chunk;
         else
             ::operator delete(chunk);
     }
@@ -145,8 +150,6 @@ private:
     static constexpr std::size_t max_list_capacity = 16;
     std::vector<std::string> free_;
     std::vector<std::vector<QueuedBuffer>> lists_;
-    char* chunks_[max_buffers];
-    std::size_t chunk_count_ = 0;
 };
 
 thread_local BufferPool pool;
@@ -167,12 +170,9 @@ void OutputQueue::append(std::string_view bytes) {
 
 char* OutputQueue::extend_slow(std::size_t size) {
     if (empty() && size <= chunk_bytes && !pool_gone) {
-        chunk_ = pool.take_chunk();  // the usual first piece of a drained queue
-        chunk_used_ = 0;
-        chunk_room_ = chunk_bytes;
-        return try_extend(size);
+        return start_chunk(pool.take_chunk(), size);  // the usual first piece of a drained queue
     }
-    chunk_room_ = 0;  // the chunk is full: what follows goes after it, into buffers_
+    chunk_limit_ = chunk_used_;  // the chunk is full: what follows goes after it, into buffers_
     if (buffers_.capacity() == 0 && size <= BufferPool::max_capacity && !pool_gone)
         pool.take_list_with_buffer(size, buffers_);
     // Small pieces coalesce up to kCoalesceLimit; otherwise a new buffer, with room for the small
@@ -231,7 +231,7 @@ bool OutputQueue::holds_borrowed() const noexcept {
 }
 
 void OutputQueue::add(Buffer buffer) {
-    chunk_room_ = 0;  // the buffer goes after the chunk's bytes
+    chunk_limit_ = chunk_used_;  // the buffer goes after the chunk's bytes
     if (buffers_.capacity() == 0 && !pool_gone) pool.take_list(buffers_);
     // A queue that never drains completely must not grow a tail of written slots.
     if (head_ >= 32 && head_ * 2 >= buffers_.size()) {
@@ -262,7 +262,7 @@ void OutputQueue::release_chunk() noexcept {
     else
         ::operator delete(chunk_);
     chunk_ = nullptr;
-    chunk_used_ = chunk_room_ = 0;
+    chunk_used_ = chunk_limit_ = 0;
 }
 
 OutputQueue::Flush OutputQueue::flush(int fd) {
@@ -301,7 +301,7 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
             if (left < chunk_used_) {
                 std::memmove(chunk_, chunk_ + left, chunk_used_ - left);
                 chunk_used_ = static_cast<std::uint16_t>(chunk_used_ - left);
-                if (head_ == buffers_.size()) chunk_room_ = static_cast<std::uint16_t>(chunk_bytes - chunk_used_);
+                if (head_ < buffers_.size()) chunk_limit_ = chunk_used_;
                 left = 0;
             } else {
                 left -= chunk_used_;
@@ -355,7 +355,7 @@ void OutputQueue::truncate(std::uint64_t total) noexcept {
     if (chunk_used_ == 0)
         release_chunk();
     else
-        chunk_room_ = static_cast<std::uint16_t>(chunk_bytes - chunk_used_);
+        chunk_limit_ = chunk_bytes;
 }
 
 void OutputQueue::clear() noexcept {

@@ -10,6 +10,16 @@
 #include <vector>
 
 namespace herald::net {
+namespace detail {
+// The chunks given back on this thread (see OutputQueue::chunk_), for the next empty queue. Trivially
+// destructible, so it stays readable during thread exit; the thread's buffer pool frees them.
+struct ChunkCache {
+    static constexpr std::uint32_t capacity = 256;
+    char* chunks[capacity];
+    std::uint32_t count;
+};
+inline constinit thread_local ChunkCache chunk_cache{};
+}  // namespace detail
 
 // One buffer of an OutputQueue (internal): bytes of its own (the first `used` of `own`, which is kept
 // at its full capacity so that appending writes no zeros first), or a view (`shared`, never empty when
@@ -51,12 +61,19 @@ public:
     /// extend() when the chunk has room (the common case, inline and without a call), else null and
     /// nothing queued.
     [[gnu::always_inline]] char* try_extend(std::size_t size) noexcept {
-        if (chunk_room_ < size) return nullptr;
+        if (static_cast<std::size_t>(chunk_limit_ - chunk_used_) < size) return nullptr;
         char* at = chunk_ + chunk_used_;
         chunk_used_ = static_cast<std::uint16_t>(chunk_used_ + size);
-        chunk_room_ = static_cast<std::uint16_t>(chunk_room_ - size);
         queued_ += size;
         return at;
+    }
+    /// try_extend(), and also for the first bytes of an empty queue while this thread has a chunk at
+    /// hand (the first answer of a read): still inline and without a call.
+    [[gnu::always_inline]] char* try_extend_or_start(std::size_t size) noexcept {
+        if (char* at = try_extend(size)) return at;
+        auto& cache = detail::chunk_cache;
+        if (!empty() || cache.count == 0 || size > chunk_bytes) return nullptr;
+        return start_chunk(cache.chunks[--cache.count], size);
     }
     /// Payloads up to this size are copied by copy() inline, without a call.
     static constexpr std::size_t inline_copy_max = 64;
@@ -126,6 +143,14 @@ private:
     char* extend_slow(std::size_t size);
     void add(Buffer buffer);
     void pop_front() noexcept;
+    // Makes `chunk` the queue's only piece, with its first `size` bytes queued (to be written at the result).
+    [[gnu::always_inline]] char* start_chunk(char* chunk, std::size_t size) noexcept {
+        chunk_ = chunk;
+        chunk_used_ = static_cast<std::uint16_t>(size);
+        chunk_limit_ = chunk_bytes;
+        queued_ += size;
+        return chunk;
+    }
     void release_chunk() noexcept;
     void own_borrowed_pieces();
     static void copy_out_of_line(char* to, std::string_view bytes) noexcept;
@@ -141,10 +166,11 @@ private:
     // pooled for it, and an idle connection holds no memory. Its first chunk_used_ bytes are unwritten
     // and come first (a write that stops inside them moves the rest to the front: rare, as Linux takes
     // a write this small whole or not at all); whatever did not fit follows in buffers_, and from then
-    // on the chunk takes no more (chunk_room_ is 0 unless the chunk is the queue's last piece).
+    // on the chunk takes no more (chunk_limit_, where appending stops, is chunk_bytes while the chunk is
+    // the queue's last piece, else chunk_used_; 0 without a chunk).
     char* chunk_ = nullptr;
     std::uint16_t chunk_used_ = 0;
-    std::uint16_t chunk_room_ = 0;
+    std::uint16_t chunk_limit_ = 0;
     std::uint32_t head_ = 0;  // first unwritten buffer of buffers_ (32 bits, beside the chunk's sizes)
     // A vector read from head_ on, not a deque: an empty vector owns no memory, and an idle
     // connection should not pay for a deque's eagerly allocated map and block.

@@ -86,13 +86,14 @@ public:
         return queue_frames(opcode, payload, /*owner=*/nullptr);
     }
     /// The usual small message sent while this loop parses a read (an echo, a reply): encoded into the
-    /// output's last buffer with no call on the way, so that the caller needs no stack frame. False, with
-    /// nothing done, when it needs more than that; queue_message() then does it all.
+    /// output queue's chunk (a new one from the thread's pool when the queue is empty) with no call on
+    /// the way, so that the caller needs no stack frame. False, with nothing done, when it needs more
+    /// than that; queue_message() then does it all.
     [[gnu::always_inline]] bool try_queue_small(Opcode opcode, std::string_view payload) noexcept {
         const std::size_t n = payload.size();
         if (n > net::OutputQueue::inline_copy_max || !loop_.poller.dispatching_here() || !consuming_) return false;
         if (sending_stopped() || past_backlog(n) || !one_small_frame(n)) return false;
-        char* at = out_.try_extend(small_frame_size(n));
+        char* at = out_.try_extend_or_start(small_frame_size(n));
         if (!at) return false;
         encode_small_frame(at, opcode, payload);
         buffered_.store(out_.buffered(), std::memory_order_relaxed);
