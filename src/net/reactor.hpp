@@ -17,8 +17,9 @@ namespace herald::net {
 
 class Reactor {
 public:
-    /// Size of the read buffer every connection of the reactor reads into.
-    static constexpr std::size_t read_buffer_size = 256 * 1024;
+    /// Size of the read buffer every connection of the reactor reads into: 256 KiB and 1/64 more, room
+    /// for the WebSocket frame headers around 256 KiB of payload (four 64 KiB messages in one read).
+    static constexpr std::size_t read_buffer_size = 256 * 1024 + 256 * 1024 / 64;
 
     explicit Reactor(asio::io_context& context);
     virtual ~Reactor();

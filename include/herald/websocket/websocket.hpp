@@ -57,7 +57,7 @@ struct WebSocketOptions {
     std::vector<std::string> allowed_origins{};///< when not empty, other Origin values get 403 (cross-site hijacking)
     Headers headers{};                         ///< extra fields for the 101 response
     std::size_t max_message_bytes = 16 << 20;  ///< incoming message limit → close 1009
-    std::size_t buffer_size = 256 << 10;       ///< outgoing frames and input reads up to this size (Sisk: 1024)
+    std::size_t buffer_size = 256 << 10;       ///< outgoing frames up to this size; input read in chunks of it plus 1/64 for frame headers (Sisk: 1024)
     std::chrono::milliseconds receive_timeout{30'000};  ///< receive() without a timeout waits this long (Sisk)
     std::chrono::milliseconds close_timeout{5'000};     ///< wait this long for the peer's Close, then drop TCP
     std::size_t max_backlog_bytes = 64 << 20;  ///< unsent bytes allowed; beyond it backlog_policy applies
