@@ -15,11 +15,15 @@
 
 namespace herald::net {
 
+/// A read for `payload` bytes of WebSocket payload and the frame headers around them: 1/64 more,
+/// a 14-byte header per message of 900 bytes or more, so messages that fill it arrive whole.
+constexpr std::size_t with_header_room(std::size_t payload) noexcept { return payload + payload / 64; }
+
 class Reactor {
 public:
-    /// Size of the read buffer every connection of the reactor reads into: 256 KiB and 1/64 more, room
-    /// for the WebSocket frame headers around 256 KiB of payload (four 64 KiB messages in one read).
-    static constexpr std::size_t read_buffer_size = 256 * 1024 + 256 * 1024 / 64;
+    /// Size of the read buffer every connection of the reactor reads into: 256 KiB of payload and its
+    /// headers (four 64 KiB messages in one read).
+    static constexpr std::size_t read_buffer_size = with_header_room(256 * 1024);
 
     explicit Reactor(asio::io_context& context);
     virtual ~Reactor();

@@ -206,12 +206,11 @@ void Session::read_some() {
     char* buf = loop_.read_buffer();
     const std::size_t have = tail_.size();  // never more than a frame header or a control payload
     std::memcpy(buf, tail_.data(), have);
-    // Sisk's WebSocketBufferSize also sets the read chunk; the default reads what the loop buffer holds.
-    // A read takes that much payload and the headers around it (1/64 more: a header of 14 bytes per
-    // message of 900 bytes or more), so messages of a power-of-two size that fill the chunk arrive
-    // whole instead of leaving their last bytes to a read of their own.
-    const std::size_t chunk = std::max<std::size_t>(options_.buffer_size, 256);
-    const std::size_t room = std::min(net::Reactor::read_buffer_size - have, chunk + chunk / 64);
+    // Sisk's WebSocketBufferSize also sets the read chunk (with its frame headers, so power-of-two
+    // messages that fill it do not leave their last bytes to a read of their own); the default reads
+    // what the loop buffer holds.
+    const std::size_t chunk = net::with_header_room(std::max<std::size_t>(options_.buffer_size, 256));
+    const std::size_t room = std::min(net::Reactor::read_buffer_size - have, chunk);
     if (const std::size_t n = recv_into(buf + have, room)) {
         tail_.clear();
         consume(buf, have + n);
