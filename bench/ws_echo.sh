@@ -20,7 +20,10 @@
 # SERVERS ("tcp herald beast websocketpp node"), WORKLOADS ("100:32:16 10:65536:4 10:1048576:1"),
 # VERIFY (1: the checking run per server and workload; 0 skips it), RETRIES (2: a round in which
 # another process took more than 5% of the server's or the load's core is run again, at most
-# RETRIES times per workload; `repeated_rounds` in the JSON).
+# RETRIES times per workload; `repeated_rounds` in the JSON), TCP_RMEM_DEFAULT (bytes, 4194304: the
+# kernel's initial TCP receive buffer, net.ipv4.tcp_rmem's middle value, for the run and restored at
+# exit, see below; "keep" leaves the machine's; needs root, else the machine's is kept with a warning;
+# `tcp_rmem` in the JSON).
 # Output: human-readable lines and the table on stderr, one JSON line on stdout. Exit 0 when every
 # run was clean (no errors reported by ws_load, no server died), whatever the ratios; 2 on setup
 # errors; 5 when a run was not clean.
@@ -38,6 +41,9 @@ SERVERS=${SERVERS:-tcp herald beast websocketpp node}
 WORKLOADS=${WORKLOADS:-100:32:16 10:65536:4 10:1048576:1}
 VERIFY=${VERIFY:-1}
 RETRIES=${RETRIES:-2}
+TCP_RMEM_DEFAULT=${TCP_RMEM_DEFAULT:-4194304}
+[[ $TCP_RMEM_DEFAULT == keep || ($TCP_RMEM_DEFAULT =~ ^[0-9]+$ && $TCP_RMEM_DEFAULT -ge 4096 && $TCP_RMEM_DEFAULT -le 1073741824) ]] ||
+    die "TCP_RMEM_DEFAULT must be keep or 4096..1073741824 bytes"
 [[ $RETRIES =~ ^[0-9]+$ && $RETRIES -le 20 ]] || die "RETRIES must be 0..20"
 [[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 1 && $DURATION -le 600 ]] || die "DURATION must be 1..600 seconds"
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 20 ]] || die "ROUNDS must be 1..20"
@@ -75,13 +81,38 @@ done
 
 WORK=$(mktemp -d /tmp/herald-bench-ws.XXXXXX)
 declare -A PID PORT DEAD
+RMEM_FILE=/proc/sys/net/ipv4/tcp_rmem
+RMEM_RESTORE=
 cleanup() {
     local s
     for s in "${!PID[@]}"; do stop_pid "${PID[$s]}"; done
+    [[ -z $RMEM_RESTORE ]] || echo "$RMEM_RESTORE" >"$RMEM_FILE" || log "warning: could not restore tcp_rmem to '$RMEM_RESTORE'"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# ---- kernel: the initial TCP receive buffer, set before the servers' listening sockets exist ----
+# With BBR a connection leaves its start-up mode for good after three round trips in a row that were
+# not limited by the application and did not raise the delivery rate by 25%. On loopback the first
+# bursts (four 64 KiB messages, or four echoes from a server that answers whole messages) meet the
+# peer's initial receive window, 128 KiB by default, and that can happen at once: BBR then paces the
+# connection for the rest of the run, which is slow from its first second to its last (7 of 12
+# herald runs of the 64 KiB workload, at 42-73k msg/s against 78-81k). With a 4 MiB initial buffer,
+# for every server and the load alike, 13 of 13 stayed fast; autotuning still sizes the buffers.
+RMEM_BEFORE=$(tr -s '\t ' '  ' <"$RMEM_FILE" 2>/dev/null || true)
+if [[ $TCP_RMEM_DEFAULT != keep && $RMEM_BEFORE =~ ^([0-9]+)\ ([0-9]+)\ ([0-9]+)$ ]]; then
+    rmem_max=${BASH_REMATCH[3]}
+    ((rmem_max >= TCP_RMEM_DEFAULT)) || rmem_max=$TCP_RMEM_DEFAULT
+    if [[ ${BASH_REMATCH[2]} != "$TCP_RMEM_DEFAULT" ]]; then
+        if echo "${BASH_REMATCH[1]} $TCP_RMEM_DEFAULT $rmem_max" 2>/dev/null >"$RMEM_FILE"; then
+            RMEM_RESTORE=$RMEM_BEFORE
+        else
+            log "warning: cannot set net.ipv4.tcp_rmem (root needed); the machine's '$RMEM_BEFORE' stays (TCP_RMEM_DEFAULT=keep silences this)"
+        fi
+    fi
+fi
+TCP_RMEM=$(tr -s '\t ' '  ' <"$RMEM_FILE" 2>/dev/null || echo unknown)
 
 # ---- servers: all started once, all pinned to SERVER_CPU (idle ones use no CPU) ----
 for s in "${servers[@]}"; do
@@ -105,7 +136,7 @@ log "load: $WS_LOAD on CPU $LOAD_CPU; workloads (connections:size:inflight) $WOR
 # The kernel's congestion control shapes large-message runs: BBR without the fq qdisc paces each socket
 # with timers of its own, and a connection it has moved to a lower pacing rate can halve a run.
 CONGESTION=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)
-log "TCP congestion control: $CONGESTION (qdisc on lo: $(tc qdisc show dev lo 2>/dev/null | awk '{print $2; exit}'))"
+log "TCP congestion control: $CONGESTION (qdisc on lo: $(tc qdisc show dev lo 2>/dev/null | awk '{print $2; exit}')); tcp_rmem: $TCP_RMEM${RMEM_RESTORE:+ (for this run; was $RMEM_RESTORE)}"
 log "per run: messages/s, server CPU use and messages per server CPU-second, ws_load CPU use, and 'others': CPU"
 log "taken by other processes on the server's / load's core (CONTENDED when either is over 5%)"
 
@@ -335,6 +366,6 @@ if ((contended > 0)); then
 fi
 json+=",\"pass\":$pass_all,\"trustworthy\":$([[ $contended == 0 ]] && echo true || echo false)"
 json+=",\"clean\":$([[ $clean == 1 ]] && echo true || echo false)"
-json+=",\"tcp_congestion_control\":\"$CONGESTION\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+json+=",\"tcp_congestion_control\":\"$CONGESTION\",\"tcp_rmem\":\"$TCP_RMEM\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
 printf '%s\n' "$json"
 ((clean)) || exit 5
