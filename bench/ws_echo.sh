@@ -93,14 +93,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- kernel: the initial TCP receive buffer, set before the servers' listening sockets exist ----
-# With BBR a connection leaves its start-up mode for good after three round trips in a row that were
-# not limited by the application and did not raise the delivery rate by 25%. On loopback the first
-# bursts (four 64 KiB messages, or four echoes from a server that answers whole messages) meet the
-# peer's initial receive window, 128 KiB by default, and that can happen at once: BBR then paces the
-# connection for the rest of the run, which is slow from its first second to its last (7 of 12
-# herald runs of the 64 KiB workload, at 42-73k msg/s against 78-81k). With a 4 MiB initial buffer,
-# for every server and the load alike, 13 of 13 stayed fast; autotuning still sizes the buffers.
-RMEM_BEFORE=$(tr -s '\t ' '  ' <"$RMEM_FILE" 2>/dev/null || true)
+# Under BBR, 64 KiB bursts meeting the default 128 KiB initial window can end a connection's start-up
+# and leave it paced for the whole run (bench/README, "How to read it"); a larger initial buffer, for
+# every server and the load alike, avoids that, and autotuning still sizes the buffers after it.
+read_tcp_rmem() { tr -s '\t ' '  ' <"$RMEM_FILE" 2>/dev/null; }
+RMEM_BEFORE=$(read_tcp_rmem || true)
 if [[ $TCP_RMEM_DEFAULT != keep && $RMEM_BEFORE =~ ^([0-9]+)\ ([0-9]+)\ ([0-9]+)$ ]]; then
     rmem_max=${BASH_REMATCH[3]}
     ((rmem_max >= TCP_RMEM_DEFAULT)) || rmem_max=$TCP_RMEM_DEFAULT
@@ -112,7 +109,7 @@ if [[ $TCP_RMEM_DEFAULT != keep && $RMEM_BEFORE =~ ^([0-9]+)\ ([0-9]+)\ ([0-9]+)
         fi
     fi
 fi
-TCP_RMEM=$(tr -s '\t ' '  ' <"$RMEM_FILE" 2>/dev/null || echo unknown)
+TCP_RMEM=$(read_tcp_rmem || echo unknown)
 
 # ---- servers: all started once, all pinned to SERVER_CPU (idle ones use no CPU) ----
 for s in "${servers[@]}"; do
@@ -133,8 +130,8 @@ for s in "${servers[@]}"; do
     log "$(printf '%-12s pid %-7s 127.0.0.1:%-5s CPU %s  %s' "$s" "${PID[$s]}" "${PORT[$s]}" "$SERVER_CPU" "$what")"
 done
 log "load: $WS_LOAD on CPU $LOAD_CPU; workloads (connections:size:inflight) $WORKLOADS; $ROUNDS rounds of ${DURATION}s (+${WARMUP}s warm-up each); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-# The kernel's congestion control shapes large-message runs: BBR without the fq qdisc paces each socket
-# with timers of its own, and a connection it has moved to a lower pacing rate can halve a run.
+# The congestion control shapes large-message runs with tcp_rmem (above): BBR without the fq qdisc
+# paces each socket with timers of its own.
 CONGESTION=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)
 log "TCP congestion control: $CONGESTION (qdisc on lo: $(tc qdisc show dev lo 2>/dev/null | awk '{print $2; exit}')); tcp_rmem: $TCP_RMEM${RMEM_RESTORE:+ (for this run; was $RMEM_RESTORE)}"
 log "per run: messages/s, server CPU use and messages per server CPU-second, ws_load CPU use, and 'others': CPU"
